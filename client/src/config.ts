@@ -1,0 +1,81 @@
+/** Runtime configuration, fetched from `/config.json` at start-up (never baked into the build). */
+
+export type LiveResultsMode = "sse" | "poll";
+
+export interface AppConfig {
+  /** Base URL of the HTTP API; "" or "/" means the same origin as the page. */
+  apiUrl: string;
+  region: string;
+  userPoolId: string;
+  userPoolClientId: string;
+  /** The local Cognito-compatible IdP (`votes serve` at /cognito); null on AWS. */
+  cognitoEndpoint: string | null;
+  liveResults: LiveResultsMode;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function requireString(raw: Record<string, unknown>, key: string): string {
+  const value = raw[key];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new ConfigError(`config.json: "${key}" must be a non-empty string`);
+  }
+  return value.trim();
+}
+
+/** Resolve a possibly relative URL against the page's origin; drop a trailing slash. */
+export function absoluteUrl(url: string, base: string): string {
+  return new URL(url, base).toString().replace(/\/+$/, "");
+}
+
+/** Validate the JSON of config.json into an AppConfig. */
+export function parseConfig(raw: unknown, base: string): AppConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError("config.json must hold a JSON object");
+  }
+  const obj = raw as Record<string, unknown>;
+  const apiUrl = typeof obj.apiUrl === "string" ? obj.apiUrl.trim() : "";
+  const endpoint = obj.cognitoEndpoint;
+  if (endpoint != null && (typeof endpoint !== "string" || endpoint.trim() === "")) {
+    throw new ConfigError('config.json: "cognitoEndpoint" must be a URL string or null');
+  }
+  const live = obj.liveResults ?? "poll";
+  if (live !== "sse" && live !== "poll") {
+    throw new ConfigError('config.json: "liveResults" must be "sse" or "poll"');
+  }
+  return {
+    apiUrl: absoluteUrl(apiUrl || "/", base),
+    region: requireString(obj, "region"),
+    userPoolId: requireString(obj, "userPoolId"),
+    userPoolClientId: requireString(obj, "userPoolClientId"),
+    // The Cognito SDK posts to this URL verbatim, so keep the path exactly as given.
+    cognitoEndpoint: typeof endpoint === "string" ? new URL(endpoint.trim(), base).toString() : null,
+    liveResults: live,
+  };
+}
+
+/** Fetch and validate `/config.json` next to the page. */
+export async function loadConfig(
+  fetchImpl: typeof fetch = fetch,
+  base: string = window.location.href,
+): Promise<AppConfig> {
+  const url = new URL("config.json", base).toString();
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { cache: "no-store" });
+  } catch {
+    throw new ConfigError("Could not reach the server to load the app's configuration.");
+  }
+  if (!response.ok) {
+    throw new ConfigError(`Could not load the app's configuration (HTTP ${response.status}).`);
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ConfigError("config.json is not valid JSON");
+  }
+  return parseConfig(body, base);
+}

@@ -1,0 +1,141 @@
+"""The service's inputs, validated at the boundary with pydantic.
+
+Each command is an imperative (``CastVote``); a failed validation becomes
+:class:`vote_domain.errors.ValidationFailed` with pydantic's error list in ``details``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from vote_domain.errors import ValidationFailed
+from vote_domain.model.poll import option_key
+
+__all__ = [
+    "BallotRef",
+    "CastVote",
+    "ClosePoll",
+    "CreatePoll",
+    "PollRef",
+    "RegisterVoter",
+    "RetractVote",
+    "parse",
+]
+
+MAX_QUESTION = 280
+MAX_OPTION = 80
+MIN_OPTIONS, MAX_OPTIONS = 2, 20
+
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Question = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION)
+]
+Option = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_OPTION)
+]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+def _distinct(options: list[str]) -> list[str]:
+    keys = [option_key(o) for o in options]
+    if len(set(keys)) != len(keys):
+        raise ValueError("options must be distinct (compared ignoring case and spaces)")
+    return options
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("closes_at must include a time zone")
+    return value.astimezone(UTC) if value is not None else None
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterVoter(_Command):
+    """Register the person behind ``subject`` as a voter."""
+
+    subject: Subject
+    display_name: DisplayName
+
+
+class CreatePoll(_Command):
+    """Open a poll with 2-20 distinct options."""
+
+    subject: Subject
+    question: Question
+    options: Annotated[
+        list[Option],
+        AfterValidator(_distinct),
+    ]
+    closes_at: Annotated[datetime | None, AfterValidator(_aware)] = None
+
+    @field_validator("options")
+    @classmethod
+    def _count(cls, options: list[str]) -> list[str]:
+        if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+            raise ValueError(f"a poll has {MIN_OPTIONS} to {MAX_OPTIONS} options")
+        return options
+
+
+class PollRef(_Command):
+    """Refer to one poll."""
+
+    poll_id: UUID
+
+
+class ClosePoll(PollRef):
+    """Close a poll."""
+
+    subject: Subject
+
+
+class CastVote(PollRef):
+    """Cast (or, with ``change``, move) the voter's vote."""
+
+    subject: Subject
+    option: Option
+    change: bool = False
+
+
+class RetractVote(PollRef):
+    """Withdraw the voter's vote."""
+
+    subject: Subject
+
+
+class BallotRef(PollRef):
+    """Refer to one voter's ballot in a poll."""
+
+    subject: Subject
+
+
+TCommand = TypeVar("TCommand", bound=_Command)
+
+
+def parse(command: type[TCommand], **values: Any) -> TCommand:
+    """Validate ``values`` into ``command``, or raise ValidationFailed."""
+    try:
+        return command.model_validate(values)
+    except ValidationError as e:
+        errors = [
+            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
+            for err in e.errors(include_url=False, include_input=False)
+        ]
+        first = errors[0]
+        raise ValidationFailed(
+            f"{first['field']}: {first['problem']}" if first["field"] else first["problem"],
+            errors=errors,
+        ) from None

@@ -1,0 +1,238 @@
+"""The SQLite event store's SQL: schema, statements and their blocking operations.
+
+Every function takes an open :class:`sqlite3.Connection` and runs on the thread that owns it.
+:func:`translated` is the one place where :mod:`sqlite3` errors become
+``eventsourcing.persistence``'s PEP-249 exceptions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    Notification,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    StoredEvent,
+    Tracking,
+)
+
+from vote_domain.stores._ids import decode_originator_id, encode_originator_id
+from vote_domain.stores.base import Migration
+
+T = TypeVar("T")
+
+EVENTS_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        component="events",
+        version=1,
+        description="event log and tracking",
+        sqlite=(
+            "CREATE TABLE IF NOT EXISTS stored_events ("
+            " notification_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " originator_id TEXT NOT NULL,"
+            " originator_version INTEGER NOT NULL,"
+            " topic TEXT NOT NULL,"
+            " state BLOB NOT NULL,"
+            " UNIQUE (originator_id, originator_version))",
+            "CREATE INDEX IF NOT EXISTS stored_events_topic"
+            " ON stored_events (topic, notification_id)",
+            "CREATE TABLE IF NOT EXISTS tracking ("
+            " application_name TEXT NOT NULL,"
+            " notification_id INTEGER NOT NULL,"
+            " PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID",
+        ),
+        mysql=(),
+    ),
+)
+
+CREATE_SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " component TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " description TEXT NOT NULL,"
+    " applied_at TEXT NOT NULL,"
+    " PRIMARY KEY (component, version))"
+)
+INSERT_EVENT = (
+    "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
+    " VALUES (?, ?, ?, ?)"
+)
+NOTIFICATION_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+
+_ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
+    (sqlite3.IntegrityError, IntegrityError),
+    (sqlite3.OperationalError, OperationalError),
+    (sqlite3.ProgrammingError, ProgrammingError),
+    (sqlite3.DataError, DataError),
+    (sqlite3.InterfaceError, InterfaceError),
+    (sqlite3.InternalError, InternalError),
+    (sqlite3.NotSupportedError, NotSupportedError),
+    (sqlite3.DatabaseError, DatabaseError),
+)
+
+
+def translated(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    """``fn(conn)``, with any :mod:`sqlite3` error raised as its ``eventsourcing`` twin."""
+    try:
+        return fn(conn)
+    except sqlite3.Error as e:
+        cls = next((ours for theirs, ours in _ERRORS if isinstance(e, theirs)), PersistenceError)
+        raise cls(str(e)) from e
+
+
+def insert_tracking(conn: sqlite3.Connection, tracking: Tracking) -> None:
+    """Record ``tracking``; IntegrityError unless it is above the application's last one."""
+    last = max_tracking_id(conn, tracking.application_name)
+    if last is not None and tracking.notification_id <= last:
+        msg = f"tracking {tracking.application_name} {tracking.notification_id} is not after {last}"
+        raise IntegrityError(msg)
+    conn.execute(
+        "INSERT INTO tracking (application_name, notification_id) VALUES (?, ?)",
+        (tracking.application_name, tracking.notification_id),
+    )
+
+
+def insert_events(
+    conn: sqlite3.Connection, stored_events: Sequence[StoredEvent], tracking: Tracking | None
+) -> list[int]:
+    """Insert ``stored_events`` (and ``tracking``) in the open transaction; their ids."""
+    ids: list[int] = []
+    for s in stored_events:
+        cursor = conn.execute(
+            INSERT_EVENT,
+            (encode_originator_id(s.originator_id), s.originator_version, s.topic, s.state),
+        )
+        ids.append(cursor.lastrowid or 0)
+    if tracking is not None:
+        insert_tracking(conn, tracking)
+    return ids
+
+
+def select_events(
+    conn: sqlite3.Connection,
+    originator_id: UUID | str,
+    *,
+    gt: int | None = None,
+    lte: int | None = None,
+    desc: bool = False,
+    limit: int | None = None,
+) -> list[StoredEvent]:
+    """The events of one originator, by version."""
+    sql = "SELECT originator_version, topic, state FROM stored_events WHERE originator_id = ?"
+    params: list[Any] = [encode_originator_id(originator_id)]
+    if gt is not None:
+        sql += " AND originator_version > ?"
+        params.append(gt)
+    if lte is not None:
+        sql += " AND originator_version <= ?"
+        params.append(lte)
+    sql += " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    oid = decode_originator_id(encode_originator_id(originator_id))
+    return [StoredEvent(oid, v, t, bytes(s)) for v, t, s in conn.execute(sql, params)]
+
+
+def select_streams(
+    conn: sqlite3.Connection, originator_ids: Sequence[UUID | str]
+) -> dict[UUID | str, list[StoredEvent]]:
+    """The events of each of ``originator_ids``, keyed as given."""
+    keys = {encode_originator_id(oid): oid for oid in originator_ids}
+    streams: dict[UUID | str, list[StoredEvent]] = {oid: [] for oid in originator_ids}
+    if not keys:
+        return streams
+    sql = (
+        "SELECT originator_id, originator_version, topic, state FROM stored_events"
+        f" WHERE originator_id IN ({','.join('?' * len(keys))})"
+        " ORDER BY originator_id, originator_version"
+    )
+    for oid, v, t, s in conn.execute(sql, list(keys)):
+        streams[keys[oid]].append(StoredEvent(decode_originator_id(oid), v, t, bytes(s)))
+    return streams
+
+
+def select_notifications(
+    conn: sqlite3.Connection,
+    start: int | None,
+    limit: int,
+    stop: int | None = None,
+    topics: Sequence[str] = (),
+    *,
+    inclusive_of_start: bool = True,
+) -> list[Notification]:
+    """Events in position order (see :meth:`EventStore.select_notifications`)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if start is not None:
+        clauses.append("notification_id >= ?" if inclusive_of_start else "notification_id > ?")
+        params.append(start)
+    if stop is not None:
+        clauses.append("notification_id <= ?")
+        params.append(stop)
+    if topics:
+        clauses.append(f"topic IN ({','.join('?' * len(topics))})")
+        params.extend(topics)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = (
+        f"SELECT {NOTIFICATION_COLUMNS} FROM stored_events{where} ORDER BY notification_id LIMIT ?"
+    )
+    params.append(limit)
+    return [
+        Notification(
+            id=n, originator_id=decode_originator_id(o), originator_version=v, topic=t, state=s
+        )
+        for n, o, v, t, s in conn.execute(sql, params)
+    ]
+
+
+def max_notification_id(conn: sqlite3.Connection) -> int | None:
+    """The greatest position, or None if the log is empty."""
+    row = conn.execute("SELECT MAX(notification_id) FROM stored_events").fetchone()
+    return row[0] if row else None
+
+
+def max_tracking_id(conn: sqlite3.Connection, application_name: str) -> int | None:
+    """The greatest tracked position of ``application_name``, or None."""
+    row = conn.execute(
+        "SELECT MAX(notification_id) FROM tracking WHERE application_name = ?",
+        (application_name,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[Migration]:
+    """Apply each not yet applied migration in one exclusive transaction; those applied."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(CREATE_SCHEMA_MIGRATIONS)
+        done = set(conn.execute("SELECT component, version FROM schema_migrations"))
+        applied: list[Migration] = []
+        for m in migrations:
+            if (m.component, m.version) in done:
+                continue
+            for statement in m.statements("sqlite"):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                (m.component, m.version, m.description, datetime.now(UTC).isoformat()),
+            )
+            done.add((m.component, m.version))
+            applied.append(m)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return applied

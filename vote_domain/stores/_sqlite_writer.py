@@ -1,0 +1,182 @@
+"""The SQLite store's single writer thread, which group-commits concurrent appends.
+
+Requests arrive from any event loop and are answered through that loop's futures, after the
+transaction that holds them has committed. Appends waiting at the same time share one
+transaction, each under its own SAVEPOINT so a failing append writes nothing and fails alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent, Tracking
+
+from vote_domain.stores import _sqlite_ops as ops
+
+MAX_GROUP = 512
+
+
+@dataclass
+class _Request:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+    def resolve(self, result: Any = None, error: BaseException | None = None) -> None:
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.future, result, error)
+        except RuntimeError:  # the caller's loop is closed: nobody is waiting
+            pass
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+@dataclass
+class InsertRequest(_Request):
+    stored_events: Sequence[StoredEvent]
+    tracking: Tracking | None
+
+
+@dataclass
+class CallRequest(_Request):
+    """Run ``fn(connection)`` on the writer; ``fn`` manages its own transaction."""
+
+    fn: Callable[[sqlite3.Connection], Any]
+    ends_session: bool = False
+
+
+@dataclass
+class SessionRequest(_Request):
+    """Hold one BEGIN IMMEDIATE transaction open for the calls sent to ``calls`` until one
+    that ``ends_session``; the future resolves when the transaction has begun."""
+
+    calls: queue.SimpleQueue[CallRequest] = field(default_factory=queue.SimpleQueue)
+
+
+_STOP = object()
+
+
+class SQLiteWriter(threading.Thread):
+    """The thread that owns the store's only writing connection."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(name="sqlite-writer", daemon=True)
+        self._connect = connect
+        self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def submit(self, request: _Request) -> None:
+        self._requests.put(request)
+
+    def stop(self) -> None:
+        self._requests.put(_STOP)
+        self.join()
+
+    def run(self) -> None:
+        try:
+            conn = ops.translated(lambda _: self._connect(), None)  # type: ignore[arg-type]
+        except PersistenceError as e:
+            self._fail_all(e)
+            return
+        try:
+            while self._serve_batch(conn):
+                pass
+        finally:
+            conn.close()
+
+    def _fail_all(self, error: PersistenceError) -> None:
+        while (request := self._requests.get()) is not _STOP:
+            request.resolve(error=error)
+
+    def _serve_batch(self, conn: sqlite3.Connection) -> bool:
+        batch = [self._requests.get()]
+        while len(batch) < MAX_GROUP:
+            try:
+                batch.append(self._requests.get_nowait())
+            except queue.Empty:
+                break
+        group: list[InsertRequest] = []
+        for i, request in enumerate(batch):
+            if isinstance(request, InsertRequest):
+                group.append(request)
+                continue
+            self._commit_group(conn, group)
+            group = []
+            if request is _STOP:
+                for late in batch[i + 1 :]:
+                    late.resolve(error=OperationalError("the event store is closed"))
+                return False
+            if isinstance(request, SessionRequest):
+                self._serve_session(conn, request)
+            else:
+                self._call(conn, request)
+        self._commit_group(conn, group)
+        return True
+
+    @staticmethod
+    def _call(conn: sqlite3.Connection, request: CallRequest) -> Any:
+        try:
+            result = ops.translated(request.fn, conn)
+        except Exception as e:
+            request.resolve(error=e)
+            return None
+        request.resolve(result)
+        return result
+
+    def _serve_session(self, conn: sqlite3.Connection, session: SessionRequest) -> None:
+        try:
+            ops.translated(lambda c: c.execute("BEGIN IMMEDIATE"), conn)
+        except PersistenceError as e:
+            session.resolve(error=e)
+            return
+        session.resolve()
+        while True:
+            call = session.calls.get()
+            self._call(conn, call)
+            if call.ends_session:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                return
+
+    def _commit_group(self, conn: sqlite3.Connection, group: list[InsertRequest]) -> None:
+        if not group:
+            return
+        outcomes: list[tuple[InsertRequest, Any, BaseException | None]] = []
+        try:
+            ops.translated(lambda c: c.execute("BEGIN IMMEDIATE"), conn)
+            for request in group:
+                outcomes.append((request, *self._append(conn, request)))
+            ops.translated(lambda c: c.execute("COMMIT"), conn)
+        except PersistenceError as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for request in group:
+                request.resolve(error=e)
+            return
+        for request, result, error in outcomes:
+            request.resolve(result, error)
+
+    @staticmethod
+    def _append(conn: sqlite3.Connection, request: InsertRequest) -> tuple[Any, Exception | None]:
+        conn.execute("SAVEPOINT append")
+        try:
+            ids = ops.translated(
+                lambda c: ops.insert_events(c, request.stored_events, request.tracking), conn
+            )
+        except Exception as e:
+            conn.execute("ROLLBACK TO append")
+            conn.execute("RELEASE append")
+            return None, e
+        conn.execute("RELEASE append")
+        return ids, None

@@ -1,0 +1,210 @@
+"""The async event store contract, mirroring ``eventsourcing``'s recorder interfaces.
+
+Method names, arguments, semantics and exceptions are those of
+:class:`eventsourcing.persistence.ApplicationRecorder` and
+:class:`eventsourcing.persistence.TrackingRecorder`, but every I/O method is ``async``.
+The stored types (:class:`StoredEvent`, :class:`Notification`, :class:`Tracking`) and the
+exception tree (:class:`eventsourcing.persistence.IntegrityError` on a duplicate version,
+:class:`eventsourcing.persistence.OperationalError` when the database cannot be reached, ...)
+are ``eventsourcing``'s own, so one reader knows both.
+
+Two additions serve what the recorders do not cover:
+
+* :meth:`EventStore.transaction` opens one database transaction in which a projection
+  writes its own tables, its tracking record and reads the log, atomically;
+* :meth:`EventStore.migrate` applies versioned, idempotent schema migrations, for the store's
+  own tables and for any component that brings its own (the projections).
+
+Positions (notification ids) are **gap-safe**: a reader that has seen position N never later
+finds an event committed with a position <= N. Each backend documents how it ensures that.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent, Tracking
+
+__all__ = ["EventStore", "Migration", "Transaction"]
+
+Dialect = Literal["sqlite", "mysql"]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One versioned step of a component's schema, with the statements for each dialect.
+
+    Versions of a component are applied in order, each exactly once, recorded in the
+    store's ``schema_migrations`` table as (component, version).
+    """
+
+    component: str
+    version: int
+    description: str
+    sqlite: Sequence[str]
+    mysql: Sequence[str]
+
+    def statements(self, dialect: Dialect) -> Sequence[str]:
+        return self.sqlite if dialect == "sqlite" else self.mysql
+
+
+class Transaction(ABC):
+    """One open database transaction. Committed when its context exits cleanly,
+    rolled back when it exits with an exception.
+
+    SQL uses the store's dialect and its parameter style (``?`` for SQLite,
+    ``%s`` for MySQL): callers keep their SQL per dialect.
+    """
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement; the rows it returns (empty for writes)."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each parameter sequence."""
+
+    @abstractmethod
+    async def insert_events(
+        self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None
+    ) -> Sequence[int]:
+        """As :meth:`EventStore.insert_events`, inside this transaction: the events (and
+        ``tracking``) commit or roll back with it. IntegrityError on a duplicate version."""
+
+    @abstractmethod
+    async def insert_tracking(self, tracking: Tracking) -> None:
+        """Record ``tracking`` in this transaction (IntegrityError if already recorded)."""
+
+    @abstractmethod
+    async def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """As :meth:`EventStore.select_events`, inside this transaction."""
+
+
+class EventStore(ABC):
+    """An async application and tracking recorder with a lifecycle."""
+
+    dialect: Dialect
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect (idempotent). Called lazily by the first operation if not called."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release every connection and thread."""
+
+    async def __aenter__(self) -> EventStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    async def migrate(self, migrations: Sequence[Migration] = ()) -> list[Migration]:
+        """Apply the store's own migrations and then ``migrations``, each at most once;
+        return those applied now. Safe to run concurrently and repeatedly."""
+
+    # -- aggregate recorder ------------------------------------------------------------------
+
+    @abstractmethod
+    async def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Write ``stored_events`` atomically; return their notification ids.
+
+        Raises IntegrityError, writing nothing, if any (originator_id, originator_version)
+        is already recorded. ``tracking=Tracking(...)`` records tracking in the same
+        transaction.
+        """
+
+    @abstractmethod
+    async def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The events of one originator, by version."""
+
+    async def select_streams(
+        self, originator_ids: Sequence[UUID | str]
+    ) -> dict[UUID | str, Sequence[StoredEvent]]:
+        """The events of several originators at once (one round trip where possible)."""
+        return {oid: await self.select_events(oid) for oid in originator_ids}
+
+    # -- application recorder ----------------------------------------------------------------
+
+    @abstractmethod
+    async def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """Events in position order, from ``start`` (inclusive unless told otherwise) up to
+        ``stop``, at most ``limit``, optionally only those with the given topics. Gap-safe."""
+
+    @abstractmethod
+    async def max_notification_id(self) -> int | None:
+        """The greatest gap-safe position, or None if the log is empty."""
+
+    async def iter_notifications(
+        self, gt: int | None = None, *, page_size: int = 1000, topics: Sequence[str] = ()
+    ) -> AsyncIterator[Sequence[Notification]]:
+        """Pages of notifications after ``gt`` up to the current end of the log."""
+        position = gt or 0
+        while True:
+            page = await self.select_notifications(
+                position, page_size, topics=topics, inclusive_of_start=False
+            )
+            if not page:
+                return
+            yield page
+            position = page[-1].id
+            if len(page) < page_size:
+                return
+
+    # -- tracking recorder -------------------------------------------------------------------
+
+    @abstractmethod
+    async def insert_tracking(self, tracking: Tracking) -> None:
+        """Record ``tracking``; IntegrityError if that position is already recorded."""
+
+    @abstractmethod
+    async def max_tracking_id(self, application_name: str) -> int | None:
+        """The greatest tracked position of ``application_name``, or None."""
+
+    async def has_tracking_id(self, application_name: str, notification_id: int | None) -> bool:
+        """True if ``notification_id`` is None or a position >= it is tracked."""
+        if notification_id is None:
+            return True
+        max_id = await self.max_tracking_id(application_name)
+        return max_id is not None and max_id >= notification_id
+
+    # -- projections -------------------------------------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """One write transaction for a projection's tables, tracking and reads."""

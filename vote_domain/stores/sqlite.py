@@ -1,0 +1,259 @@
+"""The embedded event store: one SQLite file in WAL mode, with durable, group-committed appends.
+
+One writer thread owns the only writing connection (``synchronous=FULL``: a commit is on disk
+when its future resolves). Appends that wait at the same time share one transaction, each
+under its own SAVEPOINT, so a duplicate version fails its own append only; many concurrent
+tasks therefore cost one fsync per group rather than one each. Reads run on a small pool of
+reader threads with their own connections, each statement seeing one committed snapshot.
+
+Gap safety: notification ids are assigned only by the single writer, in commit order, and a
+WAL reader sees a whole committed transaction or none of it; a rolled-back savepoint also
+rolls back ``sqlite_sequence``. So every snapshot holds a prefix of the committed log and a
+reader that has seen position N can never later find a new event at or below N.
+
+``:memory:`` databases are private to one connection, so for them reads run on the writer too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
+
+from vote_domain.stores import _sqlite_ops as ops
+from vote_domain.stores._migrations import in_order
+from vote_domain.stores._sqlite_writer import CallRequest, InsertRequest, SessionRequest, SQLiteWriter
+from vote_domain.stores.base import EventStore, Migration, Transaction
+
+__all__ = ["SQLiteEventStore"]
+
+T = TypeVar("T")
+BUSY_TIMEOUT_S = 30.0
+
+
+class SQLiteEventStore(EventStore):
+    """An :class:`EventStore` in the SQLite database file at ``path`` (or ``":memory:"``)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, *, readers: int = 2) -> None:
+        self.path = path
+        self.in_memory = path == ":memory:" or "mode=memory" in path
+        self._reader_count = readers
+        self._writer: SQLiteWriter | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _connect(self, *, writer: bool) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_S,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=self.path.startswith("file:"),
+        )
+        if writer and not self.in_memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        if not writer:
+            conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    async def open(self) -> None:
+        self._ensure_open()
+
+    def _ensure_open(self) -> SQLiteWriter:
+        with self._lock:
+            if self._writer is None:
+                self._writer = SQLiteWriter(lambda: self._connect(writer=True))
+                self._writer.start()
+                if not self.in_memory:
+                    self._readers = ThreadPoolExecutor(
+                        self._reader_count, thread_name_prefix="sqlite-reader"
+                    )
+            return self._writer
+
+    async def close(self) -> None:
+        with self._lock:
+            writer, readers = self._writer, self._readers
+            self._writer = self._readers = None
+        if writer is not None:
+            await asyncio.to_thread(writer.stop)
+        if readers is not None:
+            readers.shutdown(wait=True)
+        with self._lock:
+            conns, self._reader_conns = self._reader_conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    async def migrate(self, migrations: Sequence[Migration] = ()) -> list[Migration]:
+        todo = in_order(ops.EVENTS_MIGRATIONS, migrations)
+        return await self._on_writer(lambda conn: ops.migrate(conn, todo))
+
+    # -- running work ------------------------------------------------------------------------
+
+    async def _on_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        writer = self._ensure_open()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        writer.submit(CallRequest(loop, future, fn))
+        return await future
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        self._ensure_open()
+        readers = self._readers
+        if readers is None:
+            return await self._on_writer(fn)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(readers, self._read_here, fn)
+
+    def _read_here(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = ops.translated(lambda _: self._connect(writer=False), None)  # type: ignore[arg-type]
+            self._local.conn = conn
+            with self._lock:
+                self._reader_conns.append(conn)
+        return ops.translated(fn, conn)
+
+    # -- recorder methods --------------------------------------------------------------------
+
+    async def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        tracking: Tracking | None = kwargs.get("tracking")
+        writer = self._ensure_open()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[int]] = loop.create_future()
+        writer.submit(InsertRequest(loop, future, stored_events, tracking))
+        return await future
+
+    async def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        return await self._read(
+            lambda c: ops.select_events(c, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        )
+
+    async def select_streams(
+        self, originator_ids: Sequence[UUID | str]
+    ) -> dict[UUID | str, Sequence[StoredEvent]]:
+        return dict(await self._read(lambda c: ops.select_streams(c, originator_ids)))
+
+    async def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        return await self._read(
+            lambda c: ops.select_notifications(
+                c, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        )
+
+    async def max_notification_id(self) -> int | None:
+        return await self._read(ops.max_notification_id)
+
+    async def insert_tracking(self, tracking: Tracking) -> None:
+        await self.insert_events([], tracking=tracking)
+
+    async def max_tracking_id(self, application_name: str) -> int | None:
+        return await self._read(lambda c: ops.max_tracking_id(c, application_name))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        writer = self._ensure_open()
+        loop = asyncio.get_running_loop()
+        session = SessionRequest(loop, loop.create_future())
+        writer.submit(session)
+        await session.future
+        txn = _SQLiteTransaction(session)
+        try:
+            yield txn
+        except BaseException:
+            await asyncio.shield(txn.end(commit=False))
+            raise
+        await txn.end(commit=True)
+
+
+class _SQLiteTransaction(Transaction):
+    """A transaction held open on the writer thread."""
+
+    def __init__(self, session: SessionRequest) -> None:
+        self._session = session
+        self._ended = False
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T], *, ends: bool = False) -> T:
+        if self._ended:
+            raise OperationalError("the transaction has ended")
+        self._ended = ends
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._session.calls.put(CallRequest(loop, future, fn, ends_session=ends))
+        return await future
+
+    async def end(self, *, commit: bool) -> None:
+        await self._call(lambda c: c.execute("COMMIT" if commit else "ROLLBACK"), ends=True)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await self._call(lambda c: c.execute(sql, params).fetchall())
+
+    async def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> None:
+        await self._call(lambda c: c.executemany(sql, seq_of_params) and None)
+
+    async def insert_events(
+        self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None
+    ) -> Sequence[int]:
+        return await self._call(lambda c: self._savepoint(c, stored_events, tracking))
+
+    @staticmethod
+    def _savepoint(
+        conn: sqlite3.Connection, stored_events: Sequence[StoredEvent], tracking: Tracking | None
+    ) -> list[int]:
+        conn.execute("SAVEPOINT txn_insert")
+        try:
+            ids = ops.insert_events(conn, stored_events, tracking)
+        except BaseException:
+            conn.execute("ROLLBACK TO txn_insert")
+            conn.execute("RELEASE txn_insert")
+            raise
+        conn.execute("RELEASE txn_insert")
+        return ids
+
+    async def insert_tracking(self, tracking: Tracking) -> None:
+        await self._call(lambda c: ops.insert_tracking(c, tracking))
+
+    async def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        return await self._call(
+            lambda c: ops.select_events(c, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        )
