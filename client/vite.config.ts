@@ -7,9 +7,13 @@ const backend = process.env.VOTES_URL ?? "http://127.0.0.1:8000";
 const proxied = ["/config.json", "/cognito", "/polls", "/voters", "/health"];
 
 export default defineConfig({
+  base: "./",
   plugins: [react()],
+  // amazon-cognito-identity-js pulls in the `buffer` package, which reads Node's `global`.
+  define: { global: "globalThis" },
   build: { outDir: "dist", sourcemap: false, target: "es2022" },
-  server: { proxy: Object.fromEntries(proxied.map((p) => [p, backend])) },
+  // Keep the browser's Host so config.json points the app back at this dev server (same origin).
+  server: { proxy: Object.fromEntries(proxied.map((p) => [p, { target: backend, changeOrigin: false }])) },
   test: {
     environment: "happy-dom",
     setupFiles: ["tests/setup.ts"],

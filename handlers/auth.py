@@ -21,6 +21,8 @@ event a Lambda receives.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +40,8 @@ __all__ = [
 
 ALGORITHM = "RS256"
 ACCESS_SCOPE = "aws.cognito.signin.user.admin"
-REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "token_use", "client_id")
+REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "token_use")
+REFETCH_INTERVAL_S = 60.0  # unknown key ids refetch the JWKS at most this often
 
 
 class InvalidToken(Exception):
@@ -58,7 +61,7 @@ class ExpiredToken(InvalidToken):
 
 
 def cognito_issuer(region: str, user_pool_id: str) -> str:
-    """The ``iss`` of a Cognito user pool's tokens (its JWKS is this + ``/.well-known/jwks.json``)."""
+    """The ``iss`` of a Cognito user pool's tokens (JWKS at ``<iss>/.well-known/jwks.json``)."""
     return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
@@ -67,7 +70,7 @@ class JwtVerifier:
 
     Keys come either from ``jwks`` (a JWKS document, as the local IdP serves it) or from
     ``jwks_url`` (Cognito's), fetched on first use and cached for the life of the process;
-    an unknown ``kid`` triggers one refetch, so a rotated pool key is picked up.
+    an unknown ``kid`` refetches them (at most once a minute), so a rotated key is picked up.
     """
 
     def __init__(
@@ -78,19 +81,25 @@ class JwtVerifier:
         jwks: Mapping[str, Any] | None = None,
         jwks_url: str | None = None,
         leeway: float = 5.0,
+        refetch_interval: float = REFETCH_INTERVAL_S,
     ) -> None:
         if (jwks is None) == (jwks_url is None):
             raise ValueError("give exactly one of jwks or jwks_url")
         self.issuer = issuer
         self.client_id = client_id
         self.leeway = leeway
+        self.refetch_interval = refetch_interval
         self._keys: dict[str, jwt.PyJWK] = {}
         self._client: jwt.PyJWKClient | None = None
+        self._fetched_at = float("-inf")
+        self._fetch_lock = threading.Lock()
         if jwks is not None:
             self._keys = _rsa_keys(jwt.PyJWKSet.from_dict(dict(jwks)))
         else:
             assert jwks_url is not None
-            self._client = jwt.PyJWKClient(jwks_url, cache_jwk_set=True, lifespan=24 * 3600)
+            self._client = jwt.PyJWKClient(
+                jwks_url, cache_jwk_set=True, lifespan=24 * 3600, timeout=5
+            )
 
     @classmethod
     def for_cognito(
@@ -148,13 +157,20 @@ class JwtVerifier:
             return key
         if self._client is None:
             raise InvalidToken("token is signed by an unknown key")
-        try:
-            self._keys = _rsa_keys(self._client.get_jwk_set(refresh=bool(self._keys)))
-        except jwt.PyJWKClientError as e:
-            raise InvalidToken("signing keys unavailable") from e
-        if kid not in self._keys:
+        with self._fetch_lock:
+            key = self._keys.get(kid)
+            # a rotated pool key is picked up; made-up key ids cannot hammer the JWKS URL
+            if key is None and time.monotonic() - self._fetched_at >= self.refetch_interval:
+                try:
+                    key_set = self._client.get_jwk_set(refresh=True)
+                except jwt.PyJWKClientError as e:
+                    raise InvalidToken("signing keys unavailable") from e
+                self._fetched_at = time.monotonic()
+                self._keys = _rsa_keys(key_set)
+                key = self._keys.get(kid)
+        if key is None:
             raise InvalidToken("token is signed by an unknown key")
-        return self._keys[kid]
+        return key
 
 
 def _rsa_keys(key_set: jwt.PyJWKSet) -> dict[str, jwt.PyJWK]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from contextvars import ContextVar
 
 from aws_lambda_powertools import Logger, Metrics
@@ -33,6 +34,8 @@ class _CorrelationFilter(logging.Filter):
 logger = Logger()
 logger.addFilter(_CorrelationFilter())
 metrics = Metrics()
+# Most requests record no metric; Powertools would warn about each such invocation.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 _metrics_enabled = True
 

@@ -54,16 +54,19 @@ class ConcurrentHttpResolver(APIGatewayHttpResolver):
     def context(self, value: dict[str, Any]) -> None:
         _routing.set(value)
 
+    def _to_proxy_event(self, event: dict[str, Any]) -> APIGatewayProxyEventV2:
+        proxy = super()._to_proxy_event(event)
+        _event.set(proxy)  # the base class stores it on the class: keep ours per request
+        return proxy  # type: ignore[return-value]
+
     async def resolve_async(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Resolve one request; its state is visible only to the calling task."""
         _routing.set({})
-        _event.set(self._to_proxy_event(dict(event)))
         _lambda_context.set(context)
         return await super().resolve_async(event, context)
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Resolve one request synchronously (only sync routes); state as in resolve_async."""
         _routing.set({})
-        _event.set(self._to_proxy_event(dict(event)))
         _lambda_context.set(context)
         return super().resolve(event, context)

@@ -20,3 +20,6 @@ step "lint"
 
 step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider
+
+step "client: vitest, build, browser end-to-end"
+bash client/scripts/test.sh

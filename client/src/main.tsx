@@ -5,7 +5,9 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App";
 import { AuthProvider } from "./auth/AuthContext";
 import { loadConfig } from "./config";
-import "./styles.css";
+import "./styles/base.css";
+import "./styles/pages.css";
+import "./styles/chart.css";
 
 const root = createRoot(document.getElementById("root")!);
 

@@ -43,12 +43,21 @@ class SigningKey:
             json.dumps(required, separators=(",", ":"), sort_keys=True).encode()
         ).digest()
         kid = _b64url(thumbprint)
-        public = {"alg": "RS256", "e": jwk["e"], "kid": kid, "kty": "RSA", "n": jwk["n"], "use": "sig"}
+        public = {
+            "alg": "RS256",
+            "e": jwk["e"],
+            "kid": kid,
+            "kty": "RSA",
+            "n": jwk["n"],
+            "use": "sig",
+        }
         return cls(private_key=private_key, kid=kid, public_jwk=public)
 
     @classmethod
     def generate(cls) -> SigningKey:
-        return cls.from_private_key(rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS))
+        return cls.from_private_key(
+            rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+        )
 
     @classmethod
     def load_or_create(cls, path: Path) -> SigningKey:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from uuid import UUID, uuid4
 
 import pytest
@@ -223,6 +224,69 @@ class EventStoreContract:
             rows = await txn.execute(f"SELECT COUNT(*) FROM {table}")
         assert rows[0][0] == 0
 
+    @pytest.mark.parametrize("commit", [True, False], ids=["held-commits", "held-rolls-back"])
+    async def test_reader_never_passes_a_position_still_in_flight(
+        self, store: EventStore, commit: bool
+    ) -> None:
+        """Writer A holds position 1 uncommitted while B commits position 2: a reader may
+        return B only together with A (or once A has rolled back)."""
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def writer_a() -> Sequence[int]:
+            try:
+                async with store.transaction() as txn:
+                    ids = await txn.insert_events([event(uuid4(), 1)])
+                    held.set()
+                    await release.wait()
+                    if not commit:
+                        raise _Rollback
+            except _Rollback:
+                return []
+            return ids
+
+        a = asyncio.create_task(writer_a())
+        await held.wait()
+        b = asyncio.create_task(store.insert_events([event(uuid4(), 1)]))
+        await asyncio.sleep(0.05)  # lets B commit where the backend allows it (not asserted)
+        reading = asyncio.create_task(store.select_notifications(None, 10))
+        await asyncio.sleep(0.05)
+        release.set()
+        a_ids, (b_id,) = await a, await b
+        page = [n.id for n in await reading]
+        if commit:
+            assert page in ([], [*a_ids, b_id])
+        else:
+            assert page in ([], [b_id])
+        assert [n.id for n in await store.select_notifications(None, 10)] == [*a_ids, b_id]
+        assert await store.max_notification_id() == b_id
+
+    async def test_reading_ahead_of_a_position_in_flight_does_not_pass_it(
+        self, store: EventStore
+    ) -> None:
+        """A reader starting beyond a position still in flight must not make the store treat
+        that position as passed for a reader starting below it."""
+        held, release = asyncio.Event(), asyncio.Event()
+
+        async def writer_a() -> Sequence[int]:
+            async with store.transaction() as txn:
+                ids = await txn.insert_events([event(uuid4(), 1)])
+                held.set()
+                await release.wait()
+            return ids
+
+        a = asyncio.create_task(writer_a())
+        await held.wait()
+        later = asyncio.create_task(store.insert_events([event(uuid4(), 1), event(uuid4(), 1)]))
+        await asyncio.sleep(0.05)  # lets the later events commit where the backend allows it
+        ahead = await store.select_notifications(2, 10)  # jumps past position 1
+        from_start = asyncio.create_task(store.select_notifications(None, 10))
+        await asyncio.sleep(0.05)
+        release.set()
+        (a_id,), later_ids = await a, await later
+        assert a_id == 1 and list(later_ids) == [2, 3]
+        assert [n.id for n in ahead] in ([], [2, 3])
+        assert [n.id for n in await from_start] in ([], [1, 2, 3])
+
     async def test_concurrent_writers_and_a_paging_reader(self, store: EventStore) -> None:
         """32 writers, some rolling back at random after holding their insert a while; a
         reader paging by position ends with exactly the committed events, in order."""
@@ -230,8 +294,8 @@ class EventStoreContract:
         committed: dict[int, tuple[UUID, int]] = {}
         writers_done = asyncio.Event()
 
-        async def writer(n: int) -> None:
-            for i in range(12):
+        async def writer() -> None:
+            for _ in range(12):
                 oid = uuid4()
                 choice = rng.random()
                 if choice < 0.5:
@@ -242,7 +306,7 @@ class EventStoreContract:
                         await store.insert_events([event(oid, 1), event(oid, 1)])
                 else:  # hold the insert uncommitted for a while, then commit or roll back
                     roll_back = rng.random() < 0.5
-                    pause = rng.random() * 0.004
+                    pause = rng.random() * 0.01
                     try:
                         async with store.transaction() as txn:
                             positions = await txn.insert_events([event(oid, 1), event(oid, 2)])
@@ -259,7 +323,7 @@ class EventStoreContract:
             while True:
                 finished = writers_done.is_set()
                 page = await store.select_notifications(
-                    position, rng.randint(1, 7), inclusive_of_start=False
+                    position, rng.randint(1, 100), inclusive_of_start=False
                 )
                 seen.extend(page)
                 if page:
@@ -270,7 +334,7 @@ class EventStoreContract:
                     await asyncio.sleep(0)
 
         reading = asyncio.create_task(reader())
-        await asyncio.gather(*(writer(n) for n in range(32)))
+        await asyncio.gather(*(writer() for _ in range(32)))
         writers_done.set()
         seen = await reading
         assert [n.id for n in seen] == sorted(committed), "skipped, repeated or reordered"

@@ -35,7 +35,7 @@ def connect(url: str, **options: Any) -> EventStore:
     if url.startswith(SQLITE_PREFIX):
         path = url[len(SQLITE_PREFIX) :]
         if not path:
-            raise ValueError(f"no database file in {url!r}; e.g. sqlite:///./votes.db")
+            raise ValueError(f"no database file in URL {url!r}; e.g. sqlite:///./votes.db")
         return SQLiteEventStore(path, **options)
     scheme = urlsplit(url).scheme
     if scheme in MYSQL_SCHEMES:

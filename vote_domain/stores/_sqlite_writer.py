@@ -92,6 +92,11 @@ class SQLiteWriter(threading.Thread):
         try:
             while self._serve_batch(conn):
                 pass
+        except BaseException as e:  # a bug, not a database error: fail loudly, not silently
+            failure = OperationalError(f"the SQLite writer stopped: {e!r}")
+            failure.__cause__ = e
+            self._fail_all(failure)
+            raise
         finally:
             conn.close()
 
@@ -154,10 +159,7 @@ class SQLiteWriter(threading.Thread):
             return
         outcomes: list[tuple[InsertRequest, Any, BaseException | None]] = []
         try:
-            ops.translated(lambda c: c.execute("BEGIN IMMEDIATE"), conn)
-            for request in group:
-                outcomes.append((request, *self._append(conn, request)))
-            ops.translated(lambda c: c.execute("COMMIT"), conn)
+            ops.translated(lambda c: self._append_all(c, group, outcomes), conn)
         except PersistenceError as e:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -168,15 +170,25 @@ class SQLiteWriter(threading.Thread):
             request.resolve(result, error)
 
     @staticmethod
-    def _append(conn: sqlite3.Connection, request: InsertRequest) -> tuple[Any, Exception | None]:
-        conn.execute("SAVEPOINT append")
-        try:
-            ids = ops.translated(
-                lambda c: ops.insert_events(c, request.stored_events, request.tracking), conn
-            )
-        except Exception as e:
-            conn.execute("ROLLBACK TO append")
+    def _append_all(
+        conn: sqlite3.Connection,
+        group: list[InsertRequest],
+        outcomes: list[tuple[InsertRequest, Any, BaseException | None]],
+    ) -> None:
+        """One transaction for the whole group, a savepoint for each request: a request
+        that fails is undone alone; any other failure undoes (and fails) the group."""
+        conn.execute("BEGIN IMMEDIATE")
+        for request in group:
+            conn.execute("SAVEPOINT append")
+            try:
+                ids = ops.translated(
+                    lambda c, r=request: ops.insert_events(c, r.stored_events, r.tracking), conn
+                )
+            except Exception as e:
+                conn.execute("ROLLBACK TO append")
+                conn.execute("RELEASE append")
+                outcomes.append((request, None, e))
+                continue
             conn.execute("RELEASE append")
-            return None, e
-        conn.execute("RELEASE append")
-        return ids, None
+            outcomes.append((request, ids, None))
+        conn.execute("COMMIT")

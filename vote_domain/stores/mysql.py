@@ -1,10 +1,226 @@
-"""The MySQL / Aurora MySQL event store (being written: not usable yet)."""
+"""The MySQL event store, for MariaDB 10.11 and MySQL 8.0 / Aurora MySQL 3, on aiomysql.
+
+All of the store's MySQL SQL is in this module. Tables are InnoDB; notification ids are a
+``BIGINT AUTO_INCREMENT`` primary key; originator ids are ASCII text (UUIDs in their
+36-character form); connections run READ COMMITTED and autocommit, and every write is one
+explicit, durable transaction. An append is one round trip: ``START TRANSACTION``, the gate
+(below), one INSERT per event and ``COMMIT`` go as one multi-statement batch.
+
+Gap safety
+----------
+AUTO_INCREMENT ids are assigned at INSERT, not at COMMIT, so a reader could see id 11
+committed while id 10 is still in flight, move past 10 and miss it. The store prevents that
+with a one-row *append gate* table:
+
+1. Every transaction that inserts events takes a SHARED lock on the gate row
+   (``LOCK IN SHARE MODE``) before its first INSERT and holds it until it commits or rolls
+   back. Writers do not block each other.
+2. The *high-water mark* (HWM) is computed in a transaction that first takes an EXCLUSIVE
+   lock on the gate row (``FOR UPDATE``) and then reads ``MAX(notification_id)``.
+
+Claim: once the HWM ``H`` is computed, no event with id <= H is ever committed later.
+Proof: the exclusive lock is granted only when no transaction holds the shared lock; by (1)
+every transaction that has been assigned an id holds it until it ends, so when the lock is
+granted every id assigned so far belongs to a committed or a rolled-back transaction (and
+new writers wait at the gate). A committed row is visible to the READ COMMITTED read that
+follows, so ``H`` >= every committed id, and every id assigned later is greater than every id
+assigned before (AUTO_INCREMENT is monotonic, even across restarts since it never goes below
+MAX+1), hence > ``H``. So the set of committed ids <= ``H`` is final. []
+
+A reader therefore never returns an event above a *safe* position: ids <= the latest HWM,
+extended without any lock when the ids read are contiguous (every id in (safe, last] present
+and committed means none of them can appear later). :meth:`select_notifications` reads its
+page; if it reaches above the safe position and is not contiguous there, it computes a new
+HWM (concurrent readers share one computation) and reads the page again up to it. The gate
+is thus taken only when an id is missing: a rolled-back or failed insert (permanent holes,
+passed once) or a writer still in flight.
+
+The proof assumes every writer goes through this store (or takes the gate the same way).
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent, Tracking
+
+from vote_domain.stores import _mysql_sql as sql
+from vote_domain.stores._ids import decode_originator_id, encode_originator_id
+from vote_domain.stores._migrations import in_order
+from vote_domain.stores._mysql_conn import MySQLPool, params_from_url
+from vote_domain.stores._mysql_run import Runner
+from vote_domain.stores._mysql_txn import open_transaction
+from vote_domain.stores.base import EventStore, Migration, Transaction
+
+__all__ = ["MySQLEventStore"]
 
 
-class MySQLEventStore:
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("MySQLEventStore is being written")
+class MySQLEventStore(EventStore):
+    """An :class:`EventStore` in a MySQL database, given by URL or by connection keywords."""
+
+    dialect = "mysql"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        pool_size: int = 10,
+        pool_recycle_s: int = 300,
+        connect_timeout_s: float = 10.0,
+        **params: Any,
+    ) -> None:
+        self.params = {**(params_from_url(url) if url else {}), **params}
+        if "db" not in self.params:
+            raise ValueError("a MySQL URL (mysql://user@host:3306/db) or db=... is required")
+        self.pool_size = pool_size
+        self._pool = MySQLPool(
+            self.params,
+            size=pool_size,
+            recycle_s=pool_recycle_s,
+            connect_timeout_s=connect_timeout_s,
+        )
+        self._run = Runner(self._pool)
+        self._safe = 0  # every id <= this is final (see the module docstring)
+        self._hwm: asyncio.Future[int] | None = None
+        self.gate_waits = 0  # high-water marks computed under the exclusive gate (a metric)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self._pool.release(await self._pool.acquire())
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def migrate(self, migrations: Sequence[Migration] = ()) -> list[Migration]:
+        todo = in_order(sql.EVENTS_MIGRATIONS, migrations)
+        return await self._run.write(lambda conn: sql.migrate(conn, self.params["db"], todo))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        tracking: Tracking | None = kwargs.get("tracking")
+        if not stored_events and tracking is None:
+            return []
+        return await self._run.write(
+            lambda conn: sql.append(conn, stored_events, tracking), retry_deadlock=True
+        )
+
+    async def insert_tracking(self, tracking: Tracking) -> None:
+        await self.insert_events([], tracking=tracking)
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return open_transaction(self._run)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        statement, params = sql.select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        return sql.decode_events(originator_id, await self._run.read(statement, params))
+
+    async def select_streams(
+        self, originator_ids: Sequence[UUID | str]
+    ) -> dict[UUID | str, Sequence[StoredEvent]]:
+        keys = {encode_originator_id(oid): oid for oid in originator_ids}
+        streams: dict[UUID | str, list[StoredEvent]] = {oid: [] for oid in originator_ids}
+        if keys:
+            statement, params = sql.select_streams(list(keys))
+            for oid, v, t, s in await self._run.read(statement, params):
+                streams[keys[oid]].append(StoredEvent(decode_originator_id(oid), v, t, s))
+        return dict(streams)
+
+    async def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        page = await self._page(start, limit, stop, topics, inclusive_of_start)
+        if not page or page[-1].id <= self._safe:
+            return page
+        # Ids up to the caller's position are final (it was read from this log, gap-safely);
+        # but only a run contiguous from the store's own safe position extends that position.
+        safe = self._safe
+        floor = 0 if start is None else start if not inclusive_of_start else start - 1
+        base = max(safe, floor)
+        if await self._contiguous(base, page, topics):
+            if base == safe:
+                self._safe = max(self._safe, page[-1].id)
+            return page
+        hwm = await self._high_water_mark()
+        bound = hwm if stop is None else min(stop, hwm)
+        return await self._page(start, limit, bound, topics, inclusive_of_start)
+
+    async def max_notification_id(self) -> int | None:
+        rows = await self._run.read(*sql.max_and_count_above(self._safe))
+        top, count = rows[0]
+        if top is None:
+            return self._safe or None
+        if count == top - self._safe:  # every id above the safe position is present
+            self._safe = max(self._safe, top)
+            return top
+        hwm = await self._high_water_mark()
+        return hwm or None
+
+    async def max_tracking_id(self, application_name: str) -> int | None:
+        rows = await self._run.read(*sql.max_tracking_id(application_name))
+        return rows[0][0] if rows else None
+
+    # -- gap safety --------------------------------------------------------------------------
+
+    async def _page(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None,
+        topics: Sequence[str],
+        inclusive_of_start: bool,
+    ) -> list[Notification]:
+        statement, params = sql.select_notifications(
+            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+        return [
+            Notification(
+                id=n, originator_id=decode_originator_id(o), originator_version=v, topic=t, state=s
+            )
+            for n, o, v, t, s in await self._run.read(statement, params)
+        ]
+
+    async def _contiguous(self, base: int, page: list[Notification], topics: Sequence[str]) -> bool:
+        """True if every id in (base, last id of ``page``] is present and committed."""
+        last = page[-1].id
+        if not topics:
+            above = [n.id for n in page if n.id > base]
+            return above == list(range(base + 1, last + 1))
+        rows = await self._run.read(*sql.count_between(base, last))
+        return rows[0][0] == last - base
+
+    async def _high_water_mark(self) -> int:
+        """A fresh HWM (see the module docstring); concurrent callers share one."""
+        if self._hwm is None or self._hwm.done():
+            self.gate_waits += 1
+            self._hwm = asyncio.ensure_future(self._run.write(sql.high_water_mark))
+        try:
+            hwm = await asyncio.shield(self._hwm)
+        finally:
+            if self._hwm is not None and self._hwm.done():
+                self._hwm = None
+        self._safe = max(self._safe, hwm)
+        return self._safe

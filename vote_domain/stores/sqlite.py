@@ -29,7 +29,12 @@ from eventsourcing.persistence import Notification, OperationalError, StoredEven
 
 from vote_domain.stores import _sqlite_ops as ops
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._sqlite_writer import CallRequest, InsertRequest, SessionRequest, SQLiteWriter
+from vote_domain.stores._sqlite_writer import (
+    CallRequest,
+    InsertRequest,
+    SessionRequest,
+    SQLiteWriter,
+)
 from vote_domain.stores.base import EventStore, Migration, Transaction
 
 __all__ = ["SQLiteEventStore"]

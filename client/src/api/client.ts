@@ -37,6 +37,8 @@ export class ApiClient {
     private readonly baseUrl: string,
     private readonly token: TokenSource,
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
+    /** Called when the API rejects the token (401): the session is over. */
+    private readonly onUnauthenticated: () => void = () => {},
   ) {}
 
   url(path: string): string {
@@ -71,7 +73,10 @@ export class ApiClient {
         body = null;
       }
     }
-    if (!response.ok && response.status !== 304) throw errorFromBody(response.status, body);
+    if (!response.ok && response.status !== 304) {
+      if (response.status === 401) this.onUnauthenticated();
+      throw errorFromBody(response.status, body);
+    }
     return { status: response.status, body, headers: response.headers };
   }
 

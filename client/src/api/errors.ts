@@ -31,13 +31,13 @@ const BY_CODE: Record<string, string> = {
   conflict: "Many people are voting at this very moment. Please try again.",
   unavailable: "The vote service is briefly unavailable. Please try again in a moment.",
   network_error: "Cannot reach the server. Check your connection and try again.",
-  unauthorized: "Your session has expired. Please sign in again.",
+  unauthenticated: "Your session has expired. Please sign in again.",
   forbidden: "Only administrators can do that.",
   payload_too_large: "That request is too large. Shorten the question or the options.",
 };
 
 const BY_STATUS: Record<number, string> = {
-  401: BY_CODE.unauthorized,
+  401: BY_CODE.unauthenticated,
   403: BY_CODE.forbidden,
   404: "Not found.",
   413: BY_CODE.payload_too_large,
@@ -46,7 +46,7 @@ const BY_STATUS: Record<number, string> = {
 
 /** The message to show a person for an API error code (falling back on the HTTP status). */
 export function friendlyMessage(code: string, status: number, serverMessage: string): string {
-  if (code === "validation_failed" || (status === 400 && !(code in BY_CODE))) {
+  if (code === "validation_failed" || code === "malformed_json" || (status === 400 && !(code in BY_CODE))) {
     return serverMessage ? `Please check your input: ${serverMessage}` : "Please check your input.";
   }
   if (code in BY_CODE) return BY_CODE[code];

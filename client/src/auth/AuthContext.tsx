@@ -2,7 +2,7 @@
 
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from "react";
 import { ApiClient } from "../api/client";
-import { messageOf } from "../api/errors";
+import { ApiError, messageOf } from "../api/errors";
 import type { AppConfig } from "../config";
 import { CognitoAuth, type Session } from "./cognito";
 
@@ -52,7 +52,16 @@ export function AuthProvider({ config, children, auth: injected }: Props) {
     }
     return s.accessToken;
   }, [auth]);
-  const api = useMemo(() => new ApiClient(config.apiUrl, token), [config.apiUrl, token]);
+  const expire = useCallback(() => {
+    auth.signOut();
+    setSession(null);
+    setError("Your session has expired. Please sign in again.");
+    setStatus("signed-out");
+  }, [auth]);
+  const api = useMemo(
+    () => new ApiClient(config.apiUrl, token, undefined, expire),
+    [config.apiUrl, token, expire],
+  );
 
   const register = useCallback(
     async (s: Session) => {
@@ -63,6 +72,7 @@ export function AuthProvider({ config, children, auth: injected }: Props) {
         await api.registerVoter(s.username);
         setStatus("ready");
       } catch (e) {
+        if (e instanceof ApiError && e.status === 401) return; // `expire` signed them out
         setError(messageOf(e));
         setStatus("register-failed");
       }
@@ -90,12 +100,16 @@ export function AuthProvider({ config, children, auth: injected }: Props) {
       error,
       api,
       token,
-      signIn: async (username, password) => register(await auth.signIn(username, password)),
+      signIn: async (username, password) => {
+        setError(null);
+        await register(await auth.signIn(username, password));
+      },
       signUp: (username, password) => auth.signUp(username, password),
       confirm: (username, code) => auth.confirm(username, code),
       signOut: () => {
         auth.signOut();
         setSession(null);
+        setError(null);
         setStatus("signed-out");
       },
       retryRegistration: () => {

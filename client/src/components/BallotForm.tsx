@@ -1,6 +1,6 @@
 /** The viewer's ballot in one poll: cast, change or retract while open; read-only once closed. */
 
-import { type FormEvent, useEffect, useId, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useId, useState } from "react";
 import type { Ballot, Poll } from "../api/types";
 
 export type BallotAction = { kind: "cast" | "change"; option: string } | { kind: "retract" };
@@ -10,9 +10,11 @@ interface Props {
   ballot: Ballot | null;
   busy: boolean;
   onAction: (action: BallotAction) => void;
+  /** The outcome of the last action, shown under the buttons. */
+  children?: ReactNode;
 }
 
-export function BallotForm({ poll, ballot, busy, onAction }: Props) {
+export function BallotForm({ poll, ballot, busy, onAction, children }: Props) {
   const held = ballot?.option ?? null;
   const [choice, setChoice] = useState<string | null>(held);
   const legendId = useId();
@@ -76,6 +78,7 @@ export function BallotForm({ poll, ballot, busy, onAction }: Props) {
           )}
         </div>
       )}
+      {children}
     </form>
   );
 }

@@ -23,6 +23,7 @@ export function ResultsChart({ results, myOption = null, final = false }: Props)
   const { counts, total } = results;
   const max = Math.max(1, ...counts.map((c) => c.votes));
   const leader = total > 0 ? max : -1;
+  const winner = final && counts.filter((c) => c.votes === leader).length === 1 ? leader : -1;
   return (
     <figure className="chart" aria-label={final ? "Final results" : "Live results"}>
       <ol className="chart-rows">
@@ -36,8 +37,9 @@ export function ResultsChart({ results, myOption = null, final = false }: Props)
             <li key={option} className={classes} data-option={option} data-votes={votes}>
               <div className="chart-label">
                 <span className="chart-option">
-                  {option}
-                  {mine && <span className="chart-you"> · your vote</span>}
+                  <span className="chart-option-name">{option}</span>
+                  {votes === winner && <span className="tag tag-winner">Winner</span>}
+                  {mine && <span className="tag tag-mine">Your vote</span>}
                 </span>
                 <span className="chart-count">
                   {plural(votes)} <span className="chart-pct">({pct}%)</span>

@@ -8,7 +8,7 @@ import { messageOf } from "../api/errors";
 type Mode = "sign-in" | "sign-up" | "confirm";
 
 export function AuthPage() {
-  const { signIn, signUp, confirm } = useAuth();
+  const { signIn, signUp, confirm, error: sessionError } = useAuth();
   const [mode, setMode] = useState<Mode>("sign-in");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -45,7 +45,8 @@ export function AuthPage() {
   };
 
   const title = mode === "sign-in" ? "Sign in" : mode === "sign-up" ? "Create your account" : "Confirm your account";
-  const action = mode === "sign-in" ? "Sign in" : mode === "sign-up" ? "Create account" : "Confirm and sign in";
+  const action =
+    mode === "sign-in" ? "Sign in to vote" : mode === "sign-up" ? "Create account and sign in" : "Confirm and sign in";
 
   return (
     <main className="auth" id="main">
@@ -123,6 +124,7 @@ export function AuthPage() {
             </div>
           )}
           {error && <Alert>{error}</Alert>}
+          {!error && sessionError && <Alert kind="info">{sessionError}</Alert>}
           <button type="submit" className="btn btn-primary btn-block" disabled={busy} aria-busy={busy}>
             {busy ? "Please wait…" : action}
           </button>

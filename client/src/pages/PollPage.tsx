@@ -47,7 +47,12 @@ export function PollPage({ pollId }: { pollId: string }) {
     if (notice?.kind === "error") noticeRef.current?.focus();
   }, [notice]);
 
-  const run = async (what: () => Promise<void>, success: string) => {
+  // Once the poll is final, an earlier "your vote is in" is old news.
+  useEffect(() => {
+    if (final) setNotice((n) => (n?.kind === "success" ? null : n));
+  }, [final]);
+
+  const run = async (what: () => Promise<void>, success: string | null) => {
     setBusy(true);
     setNotice(null);
     try {
@@ -58,7 +63,7 @@ export function PollPage({ pollId }: { pollId: string }) {
         await api.registerVoter(session.username); // registration raced the first vote: redo both
         await what();
       }
-      setNotice({ kind: "success", text: success });
+      setNotice(success ? { kind: "success", text: success } : null);
     } catch (e) {
       setNotice({ kind: "error", text: messageOf(e) });
       if (e instanceof ApiError && e.code === "poll_closed") void poll.reload();
@@ -87,7 +92,7 @@ export function PollPage({ pollId }: { pollId: string }) {
   const onClose = () =>
     void run(async () => {
       poll.set(await api.closePoll(pollId));
-    }, "The poll is closed. Its results are final.");
+    }, null); // the "closed" banner says it
 
   if (p === null) {
     return (
@@ -126,11 +131,6 @@ export function PollPage({ pollId }: { pollId: string }) {
           <strong>This poll is closed.</strong> The results are final.
         </div>
       )}
-      {notice && (
-        <div ref={noticeRef} tabIndex={-1} className="notice">
-          <Alert kind={notice.kind}>{notice.text}</Alert>
-        </div>
-      )}
       <div className="poll-grid">
         <div className="poll-main">
           {ballot.error && !ballot.data && ballot.errorCode !== "ballot_not_found" ? (
@@ -138,7 +138,13 @@ export function PollPage({ pollId }: { pollId: string }) {
           ) : ballot.loading && ballot.data === null ? (
             <Spinner label="Loading your ballot…" />
           ) : (
-            <BallotForm poll={p} ballot={ballot.data} busy={busy} onAction={onBallot} />
+            <BallotForm poll={p} ballot={ballot.data} busy={busy} onAction={onBallot}>
+              {notice && (
+                <div ref={noticeRef} tabIndex={-1} className="notice">
+                  <Alert kind={notice.kind}>{notice.text}</Alert>
+                </div>
+              )}
+            </BallotForm>
           )}
           {session?.isAdmin && p.isOpen && <AdminClose busy={busy} onClose={onClose} />}
         </div>

@@ -33,12 +33,15 @@ export function useLiveResults({ api, token, pollId, options, mode, closed }: Op
     initialLiveResults(m === "sse" ? "connecting" : "polling"),
   );
   const etag = useRef<string | null>(null);
+  // Callers may pass fresh arrays and closures on every render: key the effects on values.
   const optionKey = options.join("\u0000");
+  const latest = useRef({ options, token });
+  latest.current = { options, token };
 
   const fetchNow = useCallback(
     async (signal?: AbortSignal) => {
       try {
-        const read = await api.getResults(pollId, options, etag.current, signal);
+        const read = await api.getResults(pollId, latest.current.options, etag.current, signal);
         if (read.notModified) return;
         etag.current = read.etag;
         dispatch({ type: "results", results: read.results });
@@ -47,7 +50,6 @@ export function useLiveResults({ api, token, pollId, options, mode, closed }: Op
         dispatch({ type: "error", message: messageOf(e) });
       }
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [api, pollId, optionKey],
   );
 
@@ -67,7 +69,8 @@ export function useLiveResults({ api, token, pollId, options, mode, closed }: Op
 
     const onData = (event: MessageEvent) => {
       try {
-        dispatch({ type: "results", results: toResults(JSON.parse(event.data), options) });
+        const results = toResults(JSON.parse(event.data), latest.current.options);
+        dispatch({ type: "results", results });
       } catch {
         // A keep-alive or non-JSON event carries no tally.
       }
@@ -75,7 +78,7 @@ export function useLiveResults({ api, token, pollId, options, mode, closed }: Op
 
     const openStream = async () => {
       if (abort.signal.aborted) return;
-      const accessToken = await token();
+      const accessToken = await latest.current.token();
       if (abort.signal.aborted || !accessToken) return;
       source = new EventSource(api.resultsStreamUrl(pollId, accessToken));
       source.onopen = () => {
@@ -107,8 +110,7 @@ export function useLiveResults({ api, token, pollId, options, mode, closed }: Op
       clearTimeout(timer);
       source?.close();
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [api, token, pollId, optionKey, mode, closed, fetchNow]);
+  }, [api, pollId, optionKey, mode, closed, fetchNow]);
 
   const refresh = useCallback(() => {
     void fetchNow();

@@ -38,7 +38,6 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unk
     } finally {
       if (!ctl.signal.aborted) setLoading(false);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 
   useEffect(() => {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The client's whole test run: install (npm ci), unit tests (vitest), production build, and the
+# end-to-end test in Debian's Chromium against a `votes serve` that the test starts itself.
+# Needs the repo's Python venv (../.venv with `votes`) or VOTES_BIN; installs Chromium with apt
+# when /usr/bin/chromium is missing. Screenshots and server logs land in client/e2e-artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # playwright-core must never fetch a browser
+export CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+
+if [ ! -x "$CHROMIUM_PATH" ]; then
+  echo "== installing Debian's chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+votes_bin="${VOTES_BIN:-$(cd .. && pwd)/.venv/bin/votes}"
+if [ ! -x "$votes_bin" ]; then
+  echo "error: $votes_bin not found: create the repo's venv first (or set VOTES_BIN)" >&2
+  exit 1
+fi
+export VOTES_BIN="$votes_bin"
+
+echo "== npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "== unit tests (vitest)"
+npx vitest run
+
+echo "== build"
+npm run build
+
+echo "== end-to-end (playwright-core + $("$CHROMIUM_PATH" --version 2>/dev/null | head -1))"
+rm -rf e2e-artifacts
+mkdir -p e2e-artifacts
+node --test e2e/voting.test.mjs

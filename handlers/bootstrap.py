@@ -1,0 +1,164 @@
+"""The composition root: settings, event store, voting service, projector, publisher, relay.
+
+Built lazily, once per process, by the first call of :func:`container` (never at import), and
+shared by the Lambda handlers, the local server and the tests. On Lambda the store's pool
+lives on the process's long-lived loop (:mod:`handlers.runtime`) and survives warm
+invocations. Which parts are wired depends on the deployment:
+
+* AWS (``VOTES_EVENT_BUS_NAME`` set): each commit is relayed to EventBridge at once (the fast
+  path of :mod:`handlers.relay`); projections run in their own Lambda.
+* Local (``configure(in_process_bus=True)``): each commit wakes the in-process bus, which
+  feeds the live tally projector, whose updates go to the in-process publisher (SSE).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Recording
+
+    from handlers.settings import Settings
+    from projections.projector import TallyProjector
+    from projections.publishers.inprocess import InProcessPublisher
+    from projections.tally import Tally
+    from vote_domain import EventStore, VotingService
+
+__all__ = ["Container", "close", "configure", "container", "database_url"]
+
+Listener = Callable[["Sequence[Recording]"], Awaitable[None]]
+
+
+@dataclass
+class Container:
+    """Everything an entry point needs, built once per process."""
+
+    settings: Settings
+    store: EventStore
+    service: VotingService
+    projector: TallyProjector
+    publisher: InProcessPublisher | None
+    listeners: list[Listener] = field(default_factory=list)
+
+    async def on_recorded(self, recordings: Sequence[Recording]) -> None:
+        """Tell every listener what was just committed (the service's hook)."""
+        for listener in list(self.listeners):
+            await listener(recordings)
+
+    async def migrate(self) -> None:
+        """Create or upgrade the event store's and the tally projection's tables."""
+        from projections.schema import migrate
+
+        await self.store.migrate()
+        await migrate(self.store)
+
+    async def results(
+        self, poll_id: str, *, at: datetime | None = None, position: int | None = None
+    ) -> Tally:
+        """The tally of a poll: now, or as of a time or log position (PollNotFound if none)."""
+        from handlers.tallies import read_tally
+
+        return await read_tally(self, poll_id, at=at, position=position)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+_settings: Settings | None = None
+_in_process_bus = False
+
+
+def configure(*, settings: Settings | None = None, in_process_bus: bool = False) -> None:
+    """Choose the settings and wiring before the container is built (local server, tests)."""
+    global _settings, _in_process_bus, _container
+    with _lock:
+        _settings, _in_process_bus, _container = settings, in_process_bus, None
+
+
+def container() -> Container:
+    """The process's container, built on first use."""
+    global _container
+    built = _container
+    if built is not None:
+        return built
+    with _lock:
+        if _container is None:
+            _container = _build()
+        return _container
+
+
+async def close() -> None:
+    """Close the container's store (the next :func:`container` call builds a new one)."""
+    global _container
+    with _lock:
+        built, _container = _container, None
+    if built is not None:
+        await built.close()
+
+
+def database_url(settings: Settings) -> str:
+    """The event store URL: ``database_url``, else one made from the RDS secret, else SQLite."""
+    from handlers.settings import DEFAULT_DATABASE_URL
+
+    if settings.database_url:
+        return settings.database_url
+    if settings.database_secret_arn:
+        if not settings.database_host:
+            raise RuntimeError("VOTES_DATABASE_SECRET_ARN needs VOTES_DATABASE_HOST")
+        import json
+
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name=settings.region)
+        secret = json.loads(
+            client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
+        )
+        user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
+        return (
+            f"mysql://{user}:{password}@{settings.database_host}:{settings.database_port}"
+            f"/{settings.database_name}"
+        )
+    return DEFAULT_DATABASE_URL
+
+
+def _build() -> Container:
+    from handlers.observability import logger
+    from handlers.settings import get_settings
+    from projections.projector import TallyProjector
+    from projections.publishers.inprocess import InProcessPublisher
+    from vote_domain import VotingService, connect
+
+    settings = _settings or get_settings()
+    logger.setLevel(settings.log_level.upper())
+    url = database_url(settings)
+    options: dict[str, Any] = {}
+    if url.startswith("mysql"):
+        options["pool_size"] = settings.database_pool_size
+    store = connect(url, **options)
+    publisher = InProcessPublisher() if _in_process_bus else None
+    projector = TallyProjector(store, publisher)
+    box: dict[str, Container] = {}
+
+    async def on_recorded(recordings: Sequence[Recording]) -> None:
+        await box["c"].on_recorded(recordings)
+
+    service = VotingService(store, on_recorded=on_recorded)
+    built = Container(settings, store, service, projector, publisher)
+    box["c"] = built
+    if settings.event_bus_name and not _in_process_bus:
+        _add_relay(built)
+    return built
+
+
+def _add_relay(built: Container) -> None:
+    """Relay each commit to EventBridge at once (the scheduled relay catches up on failures)."""
+    from handlers import relay
+
+    built.listeners.append(relay.fast_path(built.store, built.settings))

@@ -1,0 +1,132 @@
+"""``votes``: run the local app, migrate the database, and rebuild or check tallies.
+
+    votes serve [--host 127.0.0.1] [--port 8000] [--database URL] [--admins alice,bob]
+    votes db migrate [--database URL]
+    votes replay | verify | tally ...      (the projections' commands)
+
+Settings not given as options come from the environment (``VOTES_*``, see
+:mod:`handlers.settings`); the database defaults to ``sqlite:///./votes.db``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="votes",
+    help="Event-sourced vote casting: the local app and its maintenance commands.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db = typer.Typer(help="The event store's database.", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help="sqlite:///<path> or mysql://user:pw@host:3306/db",
+        show_default=False,
+    ),
+]
+
+
+def _settings(**overrides: Any) -> Any:
+    from handlers.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database: DatabaseOption = None,
+    admins: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated usernames put in the admins group (VOTES_ADMINS)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "warning",
+) -> None:
+    """Run the whole app on this machine: API, live results, local Cognito and the client."""
+    import uvicorn
+
+    from handlers.bootstrap import database_url
+    from handlers.local.server import create_app
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{shown_host}:{port}"
+    settings = _settings(database_url=database, admins=admins, public_url=url)
+    local = create_app(settings)
+
+    def ready() -> None:
+        typer.echo(f"votes: serving {url}  (database {database_url(settings)}; Ctrl+C stops)")
+
+    local.on_ready = ready
+    uvicorn.run(
+        local,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=3,
+    )
+
+
+@db.command("migrate")
+def migrate(database: DatabaseOption = None) -> None:
+    """Create or upgrade every table (event store, tallies, local users); idempotent."""
+    from handlers import bootstrap
+    from handlers.runtime import run
+
+    settings = _settings(database_url=database)
+    bootstrap.configure(settings=settings)
+
+    async def go() -> None:
+        from handlers.local.idp_users import MIGRATIONS
+
+        c = bootstrap.container()
+        try:
+            await c.migrate()
+            await c.store.migrate(MIGRATIONS)
+        finally:
+            await bootstrap.close()
+            bootstrap.configure()
+
+    run(go())
+    typer.echo(f"votes: {bootstrap.database_url(settings)} is up to date")
+
+
+def _mount_projection_commands() -> None:
+    from importlib.util import find_spec
+
+    if find_spec("projections.cli") is None:
+        return
+    from projections.cli import app as projections_app
+
+    for command in projections_app.registered_commands:
+        app.registered_commands.append(command)
+    for group in projections_app.registered_groups:
+        app.registered_groups.append(group)
+
+
+_mount_projection_commands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The local app's in-process event bus: log -> live tally projector -> publisher.
+
+Every commit of the voting service wakes :class:`InProcessBus`; one task then reads the log
+from the last position it handled, in position order, and feeds the projector batch by batch
+(the projector publishes ``TallyUpdated`` to the in-process publisher, hence to SSE clients).
+Reading the log rather than the hook's recordings makes the bus gap-safe: events committed by
+another process (a CLI, a second server) or whose hook never ran are picked up too, by the
+periodic wake-up. The position reached is kept as a tracking record (at most once a second),
+so a restart resumes about there; the projector is idempotent, so re-reading a batch after a
+crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
+
+from projections.projector import TallyProjector
+from vote_domain import EventStore
+
+__all__ = ["InProcessBus"]
+
+log = logging.getLogger(__name__)
+
+TRACKING_NAME = "local-tally-bus"
+
+
+class InProcessBus:
+    """Tails the event log and projects it, woken by each commit (and every ``idle`` s)."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        projector: TallyProjector,
+        *,
+        batch_size: int = 500,
+        idle: float = 1.0,
+        track_every: float = 1.0,
+        min_interval: float = 0.01,
+        max_interval: float = 0.05,
+    ) -> None:
+        self.store = store
+        self.projector = projector
+        self.batch_size = batch_size
+        self.idle = idle
+        self.position = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.track_every = track_every
+        self.min_interval = min_interval
+        self.max_interval = max_interval
+        self._tracked_at = 0.0
+
+    async def on_recorded(self, recordings: Sequence[Recording]) -> None:
+        """The voting service's hook: new events are committed."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self.position = await self.store.max_tracking_id(TRACKING_NAME) or 0
+        self._task = asyncio.create_task(self._run(), name="votes-in-process-bus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._track()
+
+    async def catch_up(self) -> int:
+        """Project everything committed so far; the position reached."""
+        while True:
+            page = await self.store.select_notifications(
+                self.position, self.batch_size, inclusive_of_start=False
+            )
+            if page:
+                await self.projector.process(page)
+                self.position = page[-1].id
+            if len(page) < self.batch_size:
+                break
+        if time.monotonic() - self._tracked_at >= self.track_every:
+            await self._track()
+        return self.position
+
+    async def _track(self) -> None:
+        self._tracked_at = time.monotonic()
+        tracked = await self.store.max_tracking_id(TRACKING_NAME) or 0
+        if self.position > tracked:
+            with contextlib.suppress(IntegrityError):
+                await self.store.insert_tracking(Tracking(TRACKING_NAME, self.position))
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle)
+            self._wake.clear()
+            try:
+                started = time.monotonic()
+                await self.catch_up()
+                took = time.monotonic() - started
+                # Let commits gather so each projector transaction (which holds the store's
+                # writer) covers many of them: pause at least min_interval, and as long as the
+                # catch-up took, so projecting never takes more than about half the writer.
+                await asyncio.sleep(min(max(self.min_interval, took), self.max_interval))
+            except Exception:  # keep tailing: the next wake-up retries from the same position
+                log.exception("in-process bus: projecting failed; retrying")
+                await asyncio.sleep(0.5)
+
+    def __repr__(self) -> str:
+        return f"InProcessBus(position={self.position})"

@@ -1,0 +1,155 @@
+"""Scanning the log for replay: pages of tally rows, with the JSON fields the tally needs.
+
+A *tally row* is ``(position, originator_id, version, topic, poll_hex, option,
+previous_option, timestamp, options_json)``. The fast scanners read the store's
+``stored_events`` table on a connection of their own and let the database pull the few
+fields out of each event's JSON state (SQLite ``json_extract``, MySQL/MariaDB ``JSON_EXTRACT``),
+so Python never parses whole documents; other stores are read through
+``select_notifications`` and parsed with :func:`json.loads`. Every scan stops at a position
+the store reported as gap-safe (:meth:`EventStore.max_notification_id`), so it never passes an
+event still being committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from projections.events import POLL_TOPICS, TALLY_TOPICS
+from vote_domain.stores.base import EventStore
+
+__all__ = ["TallyRow", "scan"]
+
+TallyRow = tuple[int, str, int, str, Any, Any, Any, Any, Any]
+
+_CREATED = POLL_TOPICS[0]
+
+
+def _select(dialect: str, limit_marker: str, ph: str) -> str:
+    topics = ",".join(f"'{t}'" for t in TALLY_TOPICS)
+    if dialect == "sqlite":
+        s = "CAST(state AS TEXT)"
+
+        def field(path: str) -> str:
+            return f"json_extract(s, '{path}')"
+
+    else:
+        s = "CONVERT(state USING utf8mb4)"
+
+        def field(path: str) -> str:
+            return f"JSON_UNQUOTE(JSON_EXTRACT(s, '{path}'))"
+
+    options = "JSON_EXTRACT(s, '$.options')" if dialect != "sqlite" else field("$.options")
+    return (
+        "SELECT notification_id, originator_id, originator_version, topic,"
+        f" {field('$.poll_id._data_')}, {field('$.option')}, {field('$.previous_option')},"
+        f" {field('$.timestamp._data_')},"
+        f" CASE WHEN topic = '{_CREATED}' THEN {options} END"
+        " FROM (SELECT notification_id, originator_id, originator_version, topic,"
+        f" {s} AS s FROM stored_events"
+        f" WHERE notification_id > {ph} AND notification_id <= {ph} AND topic IN ({topics})"
+        f" ORDER BY notification_id LIMIT {limit_marker}) AS page"
+        " ORDER BY notification_id"
+    )
+
+
+def _from_notification(n: Any) -> TallyRow:
+    d = json.loads(n.state)
+    poll = d.get("poll_id")
+    options = d.get("options")
+    return (
+        n.id,
+        str(n.originator_id),
+        n.originator_version,
+        n.topic,
+        poll["_data_"] if poll else None,
+        d.get("option"),
+        d.get("previous_option"),
+        d["timestamp"]["_data_"],
+        json.dumps(options) if options is not None else None,
+    )
+
+
+async def _generic(
+    store: EventStore, after: int, upto: int, page_size: int
+) -> AsyncIterator[list[TallyRow]]:
+    while after < upto:
+        page = await store.select_notifications(
+            after, page_size, upto, TALLY_TOPICS, inclusive_of_start=False
+        )
+        if not page:
+            return
+        yield [_from_notification(n) for n in page]
+        after = page[-1].id
+        if len(page) < page_size:
+            return
+
+
+async def _sqlite(path: str, after: int, upto: int, page_size: int) -> AsyncIterator[list[Any]]:
+    sql = _select("sqlite", str(int(page_size)), "?")
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(path, check_same_thread=False, uri=path.startswith("file:"))
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    conn = await asyncio.to_thread(connect)
+    try:
+
+        def read(position: int) -> list[Any]:
+            return conn.execute(sql, (position, upto)).fetchall()
+
+        # Read the next page in a thread (SQLite runs without the GIL) while this one folds.
+        ahead = asyncio.ensure_future(asyncio.to_thread(read, after))
+        while True:
+            page = await ahead
+            if not page:
+                return
+            if len(page) == page_size and page[-1][0] < upto:
+                ahead = asyncio.ensure_future(asyncio.to_thread(read, page[-1][0]))
+            else:
+                ahead = asyncio.ensure_future(asyncio.sleep(0, []))
+            yield page
+    finally:
+        if not ahead.done():
+            await asyncio.wait([ahead])
+        await asyncio.to_thread(conn.close)
+
+
+async def _mysql(
+    params: dict[str, Any], after: int, upto: int, page_size: int
+) -> AsyncIterator[list[Any]]:
+    import aiomysql
+
+    sql = _select("mysql", str(int(page_size)), "%s")
+    conn = await aiomysql.connect(**params, charset="utf8mb4", autocommit=True)
+    try:
+        async with conn.cursor() as cur:
+            position = after
+            while position < upto:
+                await cur.execute(sql, (position, upto))
+                page = await cur.fetchall()
+                if not page:
+                    return
+                yield page
+                position = page[-1][0]
+                if len(page) < page_size:
+                    return
+    finally:
+        conn.close()
+
+
+def scan(
+    store: EventStore, after: int, upto: int, page_size: int = 5000
+) -> AsyncIterator[Sequence[TallyRow]]:
+    """Pages of tally rows with positions in (``after``, ``upto``], in position order."""
+    path = getattr(store, "path", None)
+    if store.dialect == "sqlite" and path and not getattr(store, "in_memory", True):
+        return _sqlite(str(path), after, upto, page_size)
+    params = getattr(store, "params", None)
+    if store.dialect == "mysql" and isinstance(params, dict):
+        return _mysql(params, after, upto, page_size)
+    return _generic(store, after, upto, page_size)

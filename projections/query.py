@@ -1,0 +1,128 @@
+"""Reading tallies: the current ones from the active set, and any poll's as of the past.
+
+Time travel folds the log itself (the tally tables keep no history): the poll's own stream
+gives its options and creation time, the log is scanned by position from shortly before the
+poll was created, and only the poll's events are decoded (a byte search for the poll's id
+skips the others undecoded).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from projections.apply import read_tallies
+from projections.events import KINDS, TALLY_TOPICS, canonical_uuid, decode, iso_time
+from projections.fold import LogFold
+from projections.schema import active_set, sql_for
+from projections.tally import Tally
+from vote_domain.stores.base import EventStore
+
+__all__ = ["all_tallies", "get_tally", "position_at", "tally_at"]
+
+# How far event timestamps may run out of position order (commit order differs from the
+# order in which clocks were read by at most the length of a write transaction).
+CLOCK_SKEW = timedelta(minutes=5)
+PAGE = 2000
+
+
+async def get_tally(store: EventStore, poll_id: UUID | str) -> Tally | None:
+    """The current tally of ``poll_id`` from the active set (None if it has none yet)."""
+    pid = canonical_uuid(str(poll_id))
+    sql = sql_for(store)
+    async with store.transaction() as tx:
+        name = await active_set(tx, sql)
+        tallies = await read_tallies(tx, sql, name, [pid])
+    return tallies.get(pid)
+
+
+async def all_tallies(store: EventStore, set_name: str | None = None) -> dict[str, Tally]:
+    """Every poll's tally in ``set_name`` (default: the active set), by poll id."""
+    sql = sql_for(store)
+    async with store.transaction() as tx:
+        name = set_name or await active_set(tx, sql)
+        return await read_tallies(tx, sql, name)
+
+
+def _utc_text(when: datetime) -> str:
+    if when.tzinfo is None:  # a time without zone is read as UTC
+        when = when.replace(tzinfo=UTC)
+    return iso_time(when.astimezone(UTC).isoformat())
+
+
+async def _time_of(store: EventStore, position: int) -> tuple[int, str] | None:
+    page = await store.select_notifications(position, 1)
+    if not page:
+        return None
+    n = page[0]
+    event = decode(n.topic, n.originator_id, n.originator_version, n.state, n.id)
+    if event is not None:
+        return n.id, event.timestamp
+    return n.id, iso_time(json.loads(n.state)["timestamp"])
+
+
+async def position_at(store: EventStore, when: datetime) -> int:
+    """The highest position whose event happened at or before ``when`` (0 if none), found by
+    bisecting the log on event times (which follow positions up to the clock skew)."""
+    target = _utc_text(when)
+    high = await store.max_notification_id()
+    if not high:
+        return 0
+    low, best = 1, 0
+    while low <= high:
+        mid = (low + high) // 2
+        found = await _time_of(store, mid)
+        if found is None:
+            high = mid - 1
+            continue
+        pos, ts = found
+        if ts <= target:
+            best, low = pos, pos + 1
+        else:
+            high = mid - 1
+    return best
+
+
+async def tally_at(
+    store: EventStore,
+    poll_id: UUID | str,
+    at: datetime | None = None,
+    position: int | None = None,
+) -> Tally | None:
+    """The tally of ``poll_id`` as of time ``at`` and/or log ``position`` (both None: now),
+    folded from the log; None if there is no such poll."""
+    pid = canonical_uuid(str(poll_id))
+    stream = await store.select_events(UUID(pid), limit=1)
+    if not stream or stream[0].topic not in KINDS:
+        return None
+    created = decode(stream[0].topic, pid, 1, stream[0].state)
+    assert created is not None
+    start = await position_at(store, datetime.fromisoformat(created.timestamp) - CLOCK_SKEW)
+    cutoff = _utc_text(at) if at is not None else None
+    stop = position
+    if at is not None:
+        bound = await position_at(store, datetime.fromisoformat(cutoff) + CLOCK_SKEW)
+        stop = bound if stop is None else min(stop, bound)
+    needle = UUID(pid).hex.encode()
+    fold = LogFold()
+    fold.poll(pid).options = list(created.options)
+    cursor = max(start - 1, 0)
+    while True:
+        page = await store.select_notifications(
+            cursor, PAGE, stop, TALLY_TOPICS, inclusive_of_start=False
+        )
+        for n in page:
+            state = n.state
+            if str(n.originator_id) != pid and needle not in state:
+                continue
+            event = decode(n.topic, n.originator_id, n.originator_version, state, n.id)
+            if event is None or event.poll_id != pid:
+                continue
+            if cutoff is not None and event.timestamp > cutoff:
+                continue
+            fold.apply(event)
+        if len(page) < PAGE:
+            break
+        cursor = page[-1].id
+    return fold.poll(pid).to_tally()

@@ -1,0 +1,153 @@
+"""The tally tables' SQL, shared shape: what both dialects say the same way.
+
+Tallies live in *sets* of tables named ``tally_<set>_polls``, ``tally_<set>_counts`` and
+``tally_<set>_ballots``; ``tally_active`` names the set readers and the live projector use,
+``tally_sets`` lists every set with its state and replay checkpoint. The dialect modules
+(:mod:`projections.sql_sqlite`, :mod:`projections.sql_mysql`) hold the DDL and the upserts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from vote_domain.stores.base import Transaction
+
+__all__ = ["SET_NAME", "TallySQL", "check_set_name"]
+
+SET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
+
+
+def check_set_name(name: str) -> str:
+    """``name`` if it can name a set of tally tables (lowercase letter, then up to 15 of
+    lowercase letters, digits and underscores); ValueError otherwise."""
+    if not SET_NAME.match(name):
+        raise ValueError(
+            f"invalid tally set name {name!r}: use a lowercase letter followed by up to "
+            "15 lowercase letters, digits or underscores"
+        )
+    return name
+
+
+class TallySQL:
+    """Statements over one dialect; subclasses fill in DDL, locking and upserts."""
+
+    ph: str = "?"
+    lock_share: str = ""
+    lock_update: str = ""
+
+    def rows(self, width: int, count: int) -> str:
+        """``count`` VALUES tuples of ``width`` placeholders."""
+        one = "(" + ",".join([self.ph] * width) + ")"
+        return ",".join([one] * count)
+
+    def marks(self, count: int) -> str:
+        return ",".join([self.ph] * count)
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def create_shared(self) -> list[str]:
+        raise NotImplementedError
+
+    def create_set(self, name: str) -> list[str]:
+        raise NotImplementedError
+
+    def drop_set(self, name: str) -> list[str]:
+        p = f"tally_{check_set_name(name)}"
+        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in ("polls", "counts", "ballots")]
+
+    # -- sets --------------------------------------------------------------------------------
+
+    def select_active(self, lock: str = "") -> str:
+        return f"SELECT set_name FROM tally_active WHERE id = 1{lock}"
+
+    def update_active(self) -> str:
+        return f"UPDATE tally_active SET set_name = {self.ph} WHERE id = 1"
+
+    def select_sets(self) -> str:
+        return "SELECT set_name, status, checkpoint FROM tally_sets ORDER BY set_name"
+
+    def insert_set(self) -> str:
+        raise NotImplementedError
+
+    def update_set(self) -> str:
+        return (
+            f"UPDATE tally_sets SET status = {self.ph}, checkpoint = {self.ph}"
+            f" WHERE set_name = {self.ph}"
+        )
+
+    def delete_set(self) -> str:
+        return f"DELETE FROM tally_sets WHERE set_name = {self.ph}"
+
+    # -- the projector's record of what it applied -------------------------------------------
+
+    def claim_ballots(self, name: str, count: int) -> str:
+        """Create missing ballot rows at version 0 and lock all of them."""
+        raise NotImplementedError
+
+    def select_ballots(self, name: str, count: int) -> str:
+        return (
+            f"SELECT ballot_id, version, choice FROM tally_{name}_ballots"
+            f" WHERE ballot_id IN ({self.marks(count)}){self.lock_update}"
+        )
+
+    def claim_polls(self, name: str, count: int) -> str:
+        raise NotImplementedError
+
+    def select_poll_versions(self, name: str, count: int) -> str:
+        return (
+            f"SELECT poll_id, version FROM tally_{name}_polls"
+            f" WHERE poll_id IN ({self.marks(count)}){self.lock_update}"
+        )
+
+    def upsert_ballots(self, name: str, count: int) -> str:
+        """Rows (ballot_id, version, choice)."""
+        raise NotImplementedError
+
+    async def write_ballots(
+        self, tx: Transaction, name: str, rows: list[tuple[str, int, str | None]]
+    ) -> None:
+        """Upsert many (ballot_id, version, choice) rows, given in ballot id order."""
+        await tx.executemany(self.upsert_ballots(name, 1), rows)
+
+    def upsert_counts(self, name: str, count: int) -> str:
+        """Rows (poll_id, choice, ordinal or NULL, delta): add delta, keep a known ordinal."""
+        raise NotImplementedError
+
+    def upsert_polls(self, name: str, count: int) -> str:
+        """Rows (poll_id, version, total delta, position, as_of, final)."""
+        raise NotImplementedError
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def select_tallies(self, name: str, count: int | None) -> str:
+        """Poll rows joined with their counts, for ``count`` poll ids (None: every poll)."""
+        where = "" if count is None else f" WHERE p.poll_id IN ({self.marks(count)})"
+        return (
+            "SELECT p.poll_id, p.total, p.log_position, p.as_of, p.is_final,"
+            " c.choice, c.ordinal, c.n"
+            f" FROM tally_{name}_polls p LEFT JOIN tally_{name}_counts c"
+            f" ON c.poll_id = p.poll_id{where}"
+            " ORDER BY p.poll_id, COALESCE(c.ordinal, 1000000), c.choice"
+        )
+
+    def ballots_behind(self, ahead: str, behind: str) -> str:
+        """Ballots whose version in set ``ahead`` is above that in set ``behind``."""
+        return (
+            f"SELECT a.ballot_id, a.version, COALESCE(b.version, 0), b.choice"
+            f" FROM tally_{ahead}_ballots a LEFT JOIN tally_{behind}_ballots b"
+            " ON b.ballot_id = a.ballot_id"
+            " WHERE a.version > 0 AND (b.version IS NULL OR b.version < a.version)"
+        )
+
+    def polls_behind(self, ahead: str, behind: str) -> str:
+        """Polls whose version (created, closed) in ``ahead`` is above that in ``behind``."""
+        return (
+            f"SELECT a.poll_id, a.version, COALESCE(b.version, 0)"
+            f" FROM tally_{ahead}_polls a LEFT JOIN tally_{behind}_polls b"
+            " ON b.poll_id = a.poll_id"
+            " WHERE a.version > 0 AND (b.version IS NULL OR b.version < a.version)"
+        )
+
+    def tables_of(self, name: str) -> Sequence[str]:
+        return [f"tally_{name}_{t}" for t in ("polls", "counts", "ballots")]

@@ -1,0 +1,92 @@
+"""The tally tables' SQL for SQLite."""
+
+from __future__ import annotations
+
+from projections.sql import TallySQL, check_set_name
+
+__all__ = ["SQLiteTallySQL"]
+
+
+class SQLiteTallySQL(TallySQL):
+    """SQLite statements (``?`` parameters, ``ON CONFLICT`` upserts, no row locks: the store's
+    transactions are serialised by ``BEGIN IMMEDIATE``)."""
+
+    ph = "?"
+
+    def create_shared(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS tally_sets ("
+            " set_name TEXT PRIMARY KEY,"
+            " status TEXT NOT NULL,"
+            " checkpoint INTEGER NOT NULL DEFAULT 0,"
+            " created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+            "CREATE TABLE IF NOT EXISTS tally_active ("
+            " id INTEGER PRIMARY KEY,"
+            " set_name TEXT NOT NULL)",
+            "INSERT OR IGNORE INTO tally_sets (set_name, status) VALUES ('blue', 'active')",
+            "INSERT OR IGNORE INTO tally_active (id, set_name) VALUES (1, 'blue')",
+        ]
+
+    def create_set(self, name: str) -> list[str]:
+        p = f"tally_{check_set_name(name)}"
+        return [
+            f"CREATE TABLE IF NOT EXISTS {p}_polls ("
+            " poll_id TEXT PRIMARY KEY,"
+            " version INTEGER NOT NULL DEFAULT 0,"
+            " total INTEGER NOT NULL DEFAULT 0,"
+            " log_position INTEGER NOT NULL DEFAULT 0,"
+            " as_of TEXT,"
+            " is_final INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {p}_counts ("
+            " poll_id TEXT NOT NULL,"
+            " choice TEXT NOT NULL,"
+            " ordinal INTEGER,"
+            " n INTEGER NOT NULL DEFAULT 0,"
+            " PRIMARY KEY (poll_id, choice)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {p}_ballots ("
+            " ballot_id TEXT PRIMARY KEY,"
+            " version INTEGER NOT NULL,"
+            " choice TEXT) WITHOUT ROWID",
+        ]
+
+    def insert_set(self) -> str:
+        return "INSERT OR IGNORE INTO tally_sets (set_name, status, checkpoint) VALUES (?, ?, 0)"
+
+    def claim_ballots(self, name: str, count: int) -> str:
+        return (
+            f"INSERT OR IGNORE INTO tally_{name}_ballots (ballot_id, version)"
+            f" VALUES {self.rows(2, count)}"
+        )
+
+    def claim_polls(self, name: str, count: int) -> str:
+        return f"INSERT OR IGNORE INTO tally_{name}_polls (poll_id) VALUES {self.rows(1, count)}"
+
+    def upsert_ballots(self, name: str, count: int) -> str:
+        return (
+            f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
+            f" VALUES {self.rows(3, count)}"
+            " ON CONFLICT (ballot_id) DO UPDATE SET"
+            " version = excluded.version, choice = excluded.choice"
+        )
+
+    def upsert_counts(self, name: str, count: int) -> str:
+        return (
+            f"INSERT INTO tally_{name}_counts (poll_id, choice, ordinal, n)"
+            f" VALUES {self.rows(4, count)}"
+            " ON CONFLICT (poll_id, choice) DO UPDATE SET"
+            " ordinal = COALESCE(excluded.ordinal, ordinal), n = n + excluded.n"
+        )
+
+    def upsert_polls(self, name: str, count: int) -> str:
+        return (
+            f"INSERT INTO tally_{name}_polls"
+            " (poll_id, version, total, log_position, as_of, is_final)"
+            f" VALUES {self.rows(6, count)}"
+            " ON CONFLICT (poll_id) DO UPDATE SET"
+            " version = max(version, excluded.version),"
+            " total = total + excluded.total,"
+            " as_of = CASE WHEN excluded.log_position > log_position"
+            " THEN excluded.as_of ELSE as_of END,"
+            " log_position = max(log_position, excluded.log_position),"
+            " is_final = max(is_final, excluded.is_final)"
+        )

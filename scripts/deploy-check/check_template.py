@@ -1,0 +1,87 @@
+"""Our own checks of the packaged stack (run after `serverless package`; exit 1 on any finding).
+
+- IAM: no wildcard action, no ``*`` resource except the listed exceptions (iam_rules.py);
+- every function's handler exists in the source tree and in its zip;
+- the zip's size (target <= 15 MB) and no bundled AWS SDK;
+- every handler, and every app module of the zip, imports in a clean python3.11 virtualenv that
+  holds only the unzipped package and the runtime's own packages (lambda_package.py).
+
+Usage: check_template.py [--template T] [--artifacts DIR] [--root DIR] [--no-import] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from iam_rules import RESOURCE_STAR_EXCEPTIONS, iam_findings
+from lambda_package import functions, import_handlers, package_findings, runtime_pins
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=ROOT / ".serverless" / "cloudformation-template-update-stack.json",
+    )
+    parser.add_argument(
+        "--artifacts", type=Path, help="folder of the zips (default: the template's folder)"
+    )
+    parser.add_argument("--root", type=Path, default=ROOT, help="source tree of the handlers")
+    parser.add_argument("--max-zip-mb", type=float, default=15.0)
+    parser.add_argument("--no-import", action="store_true", help="skip the virtualenv imports")
+    parser.add_argument("--python", default="python3.11", help="interpreter of the clean venv")
+    parser.add_argument("--wheels", type=Path, default=ROOT / ".wheels")
+    parser.add_argument(
+        "--runtime-requirements",
+        type=Path,
+        default=ROOT / "requirements" / "lambda-runtime.txt",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs every check, prints the findings and the measurements; 0 when all pass."""
+    args = _arguments(argv)
+    template = json.loads(args.template.read_text())
+    artifacts = args.artifacts or args.template.parent
+    packages = functions(template, artifacts)
+
+    findings = [f"IAM {finding}" for finding in iam_findings(template)]
+    if not packages:
+        findings.append("the template defines no Lambda function")
+    findings += package_findings(packages, args.root, args.max_zip_mb)
+
+    for zip_path in sorted({p.zip_path for p in packages if p.zip_path.is_file()}):
+        size_mb = zip_path.stat().st_size / 1024 / 1024
+        print(f"zip {zip_path.name}: {size_mb:.2f} MB (target <= {args.max_zip_mb} MB)")
+        for pin in runtime_pins(zip_path):
+            print(f"NOTE {zip_path.name}: {pin}; the Lambda runtime's version must satisfy it")
+    for action, reason in RESOURCE_STAR_EXCEPTIONS.items():
+        print(f"allowed '*' resource for {action}: {reason}")
+
+    if not args.no_import and not any("artifact missing" in f for f in findings):
+        results, import_problems = import_handlers(
+            packages, args.python, args.wheels, args.runtime_requirements
+        )
+        for result in results:
+            state = "ok" if result.ok else "FAILED"
+            print(
+                f"cold import {result.function}: {state} {result.seconds * 1000:.0f} ms"
+                f" ({result.detail})"
+            )
+        findings += import_problems
+
+    for finding in findings:
+        print(f"FAIL {finding}")
+    print(f"check_template: {len(findings)} finding(s) in {len(packages)} function(s)")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

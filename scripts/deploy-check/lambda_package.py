@@ -1,0 +1,265 @@
+"""Checks of the Lambda deployment package against the packaged template.
+
+Every function's handler must name a module inside the zip, the zip must stay under the size
+target and must not carry the AWS SDK (the runtime has it), and every handler -- and every other
+module of the app packages in the zip -- must import in a clean virtualenv holding nothing but the
+unzipped package and what the python3.11 runtime provides (requirements/lambda-runtime.txt).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+__all__ = [
+    "ImportResult",
+    "Package",
+    "functions",
+    "import_handlers",
+    "package_findings",
+    "runtime_pins",
+]
+
+APP_PACKAGES = ("handlers", "vote_domain", "projections")
+SDK_PACKAGES = ("boto3", "botocore", "s3transfer")
+
+# Runs in the clean virtualenv, one fresh process per handler: a cold import.
+_IMPORT_ONE = """
+import importlib, json, sys, time
+root, module, attribute = sys.argv[1:4]
+sys.path.insert(0, root)
+start = time.perf_counter()
+loaded = importlib.import_module(module)
+seconds = time.perf_counter() - start
+target = getattr(loaded, attribute, None)
+origin = getattr(loaded, "__file__", "") or ""
+print(json.dumps({"seconds": seconds, "callable": callable(target),
+                  "inside": origin.startswith(root), "modules": len(sys.modules)}))
+"""
+
+# Imports every app module of the zip in one process: lazy imports need their packages too.
+_IMPORT_ALL = """
+import importlib, json, sys, traceback
+root = sys.argv[1]
+sys.path.insert(0, root)
+failed = {}
+for name in sys.argv[2:]:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        failed[name] = traceback.format_exc(limit=1).strip().splitlines()[-1]
+print(json.dumps(failed))
+"""
+
+
+@dataclass(frozen=True)
+class Package:
+    """One function's handler and the artifact it runs from."""
+
+    function: str
+    handler: str
+    zip_path: Path
+    environment: dict[str, str]
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0].replace("/", ".")
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.rsplit(".", 1)[1] if "." in self.handler else ""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The cold import of one handler in the clean virtualenv."""
+
+    function: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def _placeholder(name: str, value: Any) -> str:
+    """A plain-string stand-in for an environment value CloudFormation would resolve."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if name.endswith("_ARN"):
+        return f"arn:aws:unresolved:us-east-1:123456789012:{name.lower()}"
+    if name.endswith("_ORIGIN"):
+        return "https://unresolved.cloudfront.net"
+    return f"unresolved-{name.lower().replace('_', '-')}"
+
+
+def functions(template: dict[str, Any], artifacts: Path) -> list[Package]:
+    """Every Lambda function of the template with its handler, zip and environment."""
+    found = []
+    for name, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::Lambda::Function":
+            continue
+        props = resource.get("Properties") or {}
+        key = (props.get("Code") or {}).get("S3Key", "")
+        zip_name = PurePosixPath(key).name if isinstance(key, str) else ""
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        env = {k: _placeholder(k, v) for k, v in variables.items()}
+        found.append(Package(name, str(props.get("Handler", "")), artifacts / zip_name, env))
+    return found
+
+
+def _module_files(module: str) -> tuple[str, str]:
+    path = module.replace(".", "/")
+    return f"{path}.py", f"{path}/__init__.py"
+
+
+def package_findings(packages: list[Package], root: Path, max_zip_mb: float) -> list[str]:
+    """Handlers missing from the source tree or the zip, oversized zips, bundled SDKs."""
+    findings = []
+    for zip_path in sorted({p.zip_path for p in packages}):
+        if not zip_path.is_file():
+            findings.append(f"{zip_path}: artifact missing")
+            continue
+        size_mb = zip_path.stat().st_size / 1024 / 1024
+        if size_mb > max_zip_mb:
+            findings.append(f"{zip_path.name}: {size_mb:.2f} MB exceeds {max_zip_mb} MB")
+        with zipfile.ZipFile(zip_path) as archive:
+            tops = {n.split("/", 1)[0] for n in archive.namelist()}
+        for sdk in SDK_PACKAGES:
+            if sdk in tops:
+                findings.append(f"{zip_path.name}: bundles {sdk} (the Lambda runtime provides it)")
+    for package in packages:
+        if not package.attribute:
+            findings.append(f"{package.function}: handler {package.handler!r} names no function")
+            continue
+        files = _module_files(package.module)
+        if not any((root / f).is_file() for f in files):
+            findings.append(f"{package.function}: handler module {files[0]} does not exist")
+        if package.zip_path.is_file():
+            with zipfile.ZipFile(package.zip_path) as archive:
+                names = set(archive.namelist())
+            if not any(f in names for f in files):
+                findings.append(f"{package.function}: {files[0]} is not in {package.zip_path.name}")
+    return findings
+
+
+def runtime_pins(zip_path: Path) -> list[str]:
+    """Requirements of packaged distributions on the SDK the runtime provides (not packaged):
+    the runtime's own version must satisfy them, which this offline check cannot see."""
+    pins = []
+    with zipfile.ZipFile(zip_path) as archive:
+        for name in archive.namelist():
+            if not name.endswith(".dist-info/METADATA"):
+                continue
+            text = archive.read(name).decode("utf-8", "replace")
+            dist = name.split("/", 1)[0].removesuffix(".dist-info")
+            for line in text.splitlines():
+                if not line.startswith("Requires-Dist:") or "extra ==" in line:
+                    continue
+                requirement = line.removeprefix("Requires-Dist:").strip()
+                project = re.match(r"[A-Za-z0-9_.-]*", requirement)
+                if project and project.group(0).lower() in SDK_PACKAGES:
+                    pins.append(f"{dist} requires {requirement}")
+    return pins
+
+
+def _app_modules(unzipped: Path) -> list[str]:
+    modules = []
+    for package in APP_PACKAGES:
+        for path in sorted((unzipped / package).rglob("*.py")):
+            parts = path.relative_to(unzipped).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules.append(".".join(parts))
+    return modules
+
+
+def _run(python: Path, code: str, args: list[str], env: dict[str, str], cwd: Path) -> str:
+    done = subprocess.run(
+        [str(python), "-B", "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+    )
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(tail)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _lambda_env(extra: dict[str, str], function: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "LAMBDA_TASK_ROOT": "/var/task",
+        **extra,
+    }
+
+
+def import_handlers(
+    packages: list[Package], python_bin: str, wheels: Path, runtime_requirements: Path
+) -> tuple[list[ImportResult], list[str]]:
+    """Cold-imports each handler, then every app module, from its unzipped package."""
+    results: list[ImportResult] = []
+    findings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="votes-lambda-") as tmp:
+        venv = Path(tmp) / "venv"
+        subprocess.run([python_bin, "-m", "venv", str(venv)], check=True)
+        python = venv / "bin" / "python"
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "--no-index", "--no-deps", "--find-links", str(wheels),
+             "-r", str(runtime_requirements)],
+            check=True,
+        )  # fmt: skip
+        for zip_path in sorted({p.zip_path for p in packages if p.zip_path.is_file()}):
+            unzipped = Path(tmp) / zip_path.stem
+            with zipfile.ZipFile(zip_path) as archive:
+                archive.extractall(unzipped)
+            for package in (p for p in packages if p.zip_path == zip_path):
+                env = _lambda_env(package.environment, package.function)
+                try:
+                    line = _run(
+                        python, _IMPORT_ONE, [str(unzipped), package.module, package.attribute],
+                        env, unzipped,
+                    )  # fmt: skip
+                    report = json.loads(line)
+                    ok = report["callable"] and report["inside"]
+                    detail = f"{report['modules']} modules loaded"
+                    if not report["callable"]:
+                        detail = f"{package.attribute} is not a function of {package.module}"
+                    elif not report["inside"]:
+                        detail = f"{package.module} was imported from outside the package"
+                    results.append(ImportResult(package.function, ok, report["seconds"], detail))
+                except RuntimeError as error:
+                    results.append(ImportResult(package.function, False, 0.0, str(error)))
+            modules = _app_modules(unzipped)
+            try:
+                failed = json.loads(
+                    _run(python, _IMPORT_ALL, [str(unzipped), *modules],
+                         _lambda_env({}, "all-modules"), unzipped)
+                )  # fmt: skip
+            except RuntimeError as error:
+                failed = {"(all modules)": str(error)}
+            findings.extend(f"{zip_path.name}: {m} does not import: {e}" for m, e in failed.items())
+    findings.extend(
+        f"{r.function}: handler does not import: {r.detail}" for r in results if not r.ok
+    )
+    return results, findings
+
+
+if __name__ == "__main__":  # pragma: no cover - imported by check_template.py
+    sys.exit("run scripts/deploy-check/check_template.py")

@@ -1,0 +1,134 @@
+"""The deploy checker passes on the real packaged stack and fails on deliberately broken copies."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deploy.conftest import ROOT, Packaged
+
+CHECKER = ROOT / "scripts" / "deploy-check" / "check_template.py"
+
+
+def _check(template: Path, artifacts: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(CHECKER), "--template", str(template),
+         "--artifacts", str(artifacts), "--python", sys.executable, *extra],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+
+
+def _broken(packaged: Packaged, tmp_path: Path, edit: Any) -> Path:
+    template = json.loads(packaged.template.read_text())
+    broken = copy.deepcopy(template)
+    edit(broken["Resources"])
+    path = tmp_path / "broken-template.json"
+    path.write_text(json.dumps(broken))
+    return path
+
+
+def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def test_the_real_stack_passes_every_check(packaged: Packaged) -> None:
+    done = _check(packaged.template, packaged.artifacts)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cold import ApiLambdaFunction: ok" in done.stdout
+    assert "0 finding(s) in 5 function(s)" in done.stdout
+
+
+def test_a_star_action_fails(packaged: Packaged, tmp_path: Path) -> None:
+    def edit(resources: dict[str, Any]) -> None:
+        _statements(resources, "ApiRole").append(
+            {"Effect": "Allow", "Action": "*", "Resource": {"Ref": "TallyTopic"}}
+        )
+
+    done = _check(_broken(packaged, tmp_path, edit), packaged.artifacts, "--no-import")
+    assert done.returncode == 1
+    assert "FAIL IAM ApiRole" in done.stdout and "wildcard action '*'" in done.stdout
+
+
+def test_a_service_wide_action_fails(packaged: Packaged, tmp_path: Path) -> None:
+    def edit(resources: dict[str, Any]) -> None:
+        _statements(resources, "ProjectorRole")[-1]["Action"] = ["sns:*"]
+
+    done = _check(_broken(packaged, tmp_path, edit), packaged.artifacts, "--no-import")
+    assert done.returncode == 1
+    assert "wildcard action 'sns:*'" in done.stdout
+
+
+def test_a_star_resource_outside_the_exceptions_fails(packaged: Packaged, tmp_path: Path) -> None:
+    def edit(resources: dict[str, Any]) -> None:
+        _statements(resources, "RelayRole").append(
+            {"Effect": "Allow", "Action": "events:PutEvents", "Resource": "*"}
+        )
+
+    done = _check(_broken(packaged, tmp_path, edit), packaged.artifacts, "--no-import")
+    assert done.returncode == 1
+    assert "FAIL IAM RelayRole" in done.stdout
+    assert "'*' resource for events:PutEvents" in done.stdout
+
+
+def test_a_missing_handler_fails(packaged: Packaged, tmp_path: Path) -> None:
+    def edit(resources: dict[str, Any]) -> None:
+        resources["PresignupLambdaFunction"]["Properties"]["Handler"] = "handlers/missing.handler"
+
+    done = _check(_broken(packaged, tmp_path, edit), packaged.artifacts, "--no-import")
+    assert done.returncode == 1
+    assert "handler module handlers/missing.py does not exist" in done.stdout
+    assert "handlers/missing.py is not in" in done.stdout
+
+
+def test_a_handler_that_does_not_import_fails(packaged: Packaged, tmp_path: Path) -> None:
+    zip_name = next(packaged.artifacts.glob("*.zip")).name
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    with (
+        zipfile.ZipFile(packaged.artifacts / zip_name) as source,
+        zipfile.ZipFile(artifacts / zip_name, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "handlers/api.py":
+                data = b"import module_the_zip_does_not_have\n"
+            target.writestr(item, data)
+
+    done = _check(packaged.template, artifacts)
+    assert done.returncode == 1
+    assert "cold import ApiLambdaFunction: FAILED" in done.stdout
+    assert "No module named 'module_the_zip_does_not_have'" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("statement", "ok"),
+    [
+        ({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "Action": "ec2:DescribeSubnets", "Resource": "*"}, True),
+        ({"Effect": "Allow", "NotAction": "iam:PassRole", "Resource": "arn:aws:s3:::b/*"}, False),
+        ({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:*:*:*"}, False),
+        ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}, True),
+    ],
+)
+def test_iam_rules(statement: dict[str, Any], ok: bool) -> None:
+    sys.path.insert(0, str(CHECKER.parent))
+    try:
+        from iam_rules import iam_findings
+    finally:
+        sys.path.remove(str(CHECKER.parent))
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"Policies": [{"PolicyDocument": {"Statement": [statement]}}]},
+            }
+        }
+    }
+    assert (iam_findings(template) == []) is ok

@@ -1,0 +1,269 @@
+"""The HTTP API Lambda, fed captured-shape API Gateway v2 events (tests/events/api_*.json)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_events import LambdaContext, body_of, load_event
+
+from handlers import bootstrap, runtime
+from handlers.api import handler
+from handlers.settings import Settings
+
+ALICE = "d4c8a4b8-3051-70d6-2a8f-3f6e1b9f0a11"  # the captured events' caller (an admin)
+BOB = "0b7e3a52-9c41-4d7e-8f6a-2c5d1e9b7a33"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[None]:
+    """The API handler on a fresh SQLite store (no EventBridge, projections run on demand)."""
+    bootstrap.configure(settings=Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}"))
+    runtime.run(bootstrap.container().migrate())
+    yield
+    runtime.run(bootstrap.close())
+    bootstrap.configure()
+
+
+def call(event: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    response = handler(event, LambdaContext())
+    return response["statusCode"], body_of(response), response.get("headers", {})
+
+
+def project() -> None:
+    """Run the tally projector over the whole log (what the projector Lambda does on AWS)."""
+    c = bootstrap.container()
+
+    async def go() -> None:
+        async for page in c.store.iter_notifications():
+            await c.projector.process(page)
+
+    runtime.run(go())
+
+
+def registered(sub: str = ALICE, username: str = "alice") -> None:
+    status, _, _ = call(load_event("register_voter", sub=sub, username=username))
+    assert status in (200, 201)
+
+
+def a_poll(options: list[str] | None = None) -> str:
+    status, poll, _ = call(
+        load_event(
+            "create_poll", body={"question": "Tabs?", "options": options or ["Tabs", "Spaces"]}
+        )
+    )
+    assert status == 201, poll
+    return str(poll["id"])
+
+
+def test_health_needs_no_token(api: None) -> None:
+    # GIVEN the health route's event, without an authorizer
+    # WHEN it is handled
+    status, body, headers = call(load_event("health"))
+    # THEN the API is up
+    assert (status, body) == (200, {"status": "ok"})
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_register_is_201_then_200(api: None) -> None:
+    # GIVEN a caller never seen before
+    event = load_event("register_voter", sub=BOB, username="bob")
+    # WHEN they register twice
+    first, voter, _ = call(event)
+    again, same, _ = call(event)
+    # THEN the first registration creates the voter and the second returns it unchanged
+    assert (first, again) == (201, 200)
+    assert voter == same
+    assert voter["subject"] == BOB and voter["display_name"] == "Alice"
+
+
+def test_register_defaults_the_display_name_to_the_username(api: None) -> None:
+    status, voter, _ = call(load_event("register_voter", sub=BOB, username="bob", raw_body=""))
+    assert status == 201 and voter["display_name"] == "bob"
+
+
+def test_identity_comes_only_from_the_verified_claims(api: None) -> None:
+    # GIVEN a body that tries to name another subject
+    event = load_event("register_voter", sub=BOB, body={"display_name": "x", "subject": ALICE})
+    # WHEN it is handled THEN the unknown field is refused, not trusted
+    status, body, _ = call(event)
+    assert status == 400 and body["error"]["code"] == "validation_failed"
+
+
+def test_no_authorizer_claims_is_401(api: None) -> None:
+    # GIVEN an event for a protected route that carries no verified claims
+    for name in ("list_polls", "register_voter", "cast_vote", "results"):
+        status, body, _ = call(load_event(name, authorized=False))
+        # THEN the handler refuses it before any service call
+        assert status == 401, name
+        assert body["error"]["code"] == "unauthenticated"
+
+
+def test_only_admins_create_and_close_polls(api: None) -> None:
+    registered()
+    # GIVEN a caller without the admins group (claim absent, or other groups)
+    for groups in (None, "[voters]", "[]", ["voters"]):
+        status, body, _ = call(load_event("create_poll", sub=BOB, groups=groups))
+        # THEN creating a poll is forbidden
+        assert (status, body["error"]["code"]) == (403, "forbidden"), groups
+    poll_id = a_poll()
+    status, body, _ = call(load_event("close_poll", poll_id=poll_id, sub=BOB, groups="[voters]"))
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    # AND an admin named in a list or in API Gateway's "[a b]" rendering may
+    for groups in ("[voters admins]", ["admins"], '["admins"]'):
+        status, poll, headers = call(
+            load_event("create_poll", groups=groups, body={"question": "Q?", "options": ["A", "B"]})
+        )
+        assert status == 201, groups
+        assert headers["Location"] == f"/polls/{poll['id']}"
+
+
+def test_cast_retry_conflict_change_retract(api: None) -> None:
+    registered()
+    poll_id = a_poll()
+    cast = load_event("cast_vote", poll_id=poll_id)
+    # WHEN the caller votes THEN 201
+    status, result, headers = call(cast)
+    assert status == 201 and result["outcome"] == "cast" and result["ballot"]["option"] == "Tabs"
+    assert headers["Location"] == f"/polls/{poll_id}/votes/me"
+    # WHEN the same vote is retried THEN 200, unchanged
+    status, result, _ = call(cast)
+    assert (status, result["outcome"]) == (200, "unchanged")
+    # WHEN another option is cast THEN 409 already_voted, naming the option held
+    status, error, _ = call(load_event("cast_vote", poll_id=poll_id, body={"option": "Spaces"}))
+    assert status == 409
+    assert error["error"]["code"] == "already_voted"
+    assert error["error"]["details"] == {"option": "Tabs"}
+    # WHEN the vote is changed THEN 200 changed
+    status, result, _ = call(load_event("change_vote", poll_id=poll_id))
+    assert (status, result["outcome"], result["ballot"]["option"]) == (200, "changed", "Spaces")
+    status, ballot, _ = call(load_event("get_ballot", poll_id=poll_id))
+    assert (status, ballot["option"]) == (200, "Spaces")
+    # WHEN it is retracted THEN 200 with the ballot emptied, and retracting again is 404
+    status, ballot, _ = call(load_event("retract_vote", poll_id=poll_id))
+    assert (status, ballot["option"]) == (200, None)
+    status, error, _ = call(load_event("retract_vote", poll_id=poll_id))
+    assert (status, error["error"]["code"]) == (404, "ballot_not_found")
+
+
+def test_base64_bodies_are_decoded(api: None) -> None:
+    registered()
+    poll_id = a_poll()
+    status, result, _ = call(load_event("cast_vote_base64", poll_id=poll_id))
+    assert (status, result["ballot"]["option"]) == (201, "Tabs")
+
+
+@pytest.mark.parametrize(
+    ("raw_body", "status", "code"),
+    [
+        ("{not json", 400, "malformed_json"),
+        ("[1, 2]", 400, "malformed_json"),
+        ("", 400, "malformed_json"),
+        ('{"choice": "Tabs"}', 400, "validation_failed"),
+        ('{"option": 7}', 400, "validation_failed"),
+        ('{"option": "' + "x" * 70_000 + '"}', 413, "payload_too_large"),
+        ('{"option": "Emacs"}', 422, "invalid_option"),
+    ],
+)
+def test_bad_votes_are_client_errors(api: None, raw_body: str, status: int, code: str) -> None:
+    registered()
+    poll_id = a_poll()
+    got, body, _ = call(load_event("cast_vote", poll_id=poll_id, raw_body=raw_body))
+    assert (got, body["error"]["code"]) == (status, code)
+    assert set(body["error"]) >= {"code", "message"}
+
+
+def test_domain_rules_are_422(api: None) -> None:
+    poll_id = a_poll()
+    # GIVEN a caller who never registered THEN voting is 422 not_registered
+    status, body, _ = call(load_event("cast_vote", poll_id=poll_id, sub=BOB))
+    assert (status, body["error"]["code"]) == (422, "not_registered")
+    # GIVEN a closed poll THEN voting is 422 poll_closed
+    registered()
+    status, poll, _ = call(load_event("close_poll", poll_id=poll_id))
+    assert (status, poll["closed"]) == (200, True)
+    status, body, _ = call(load_event("cast_vote", poll_id=poll_id))
+    assert (status, body["error"]["code"]) == (422, "poll_closed")
+
+
+def test_unknown_polls_and_routes_are_404_and_bad_ids_400(api: None) -> None:
+    registered()
+    unknown = str(uuid.uuid4())
+    for name in ("get_poll", "cast_vote", "results", "get_ballot"):
+        status, body, _ = call(load_event(name, poll_id=unknown))
+        assert (status, body["error"]["code"]) == (404, "poll_not_found"), name
+    status, body, _ = call(load_event("get_poll", poll_id="not-a-uuid"))
+    assert (status, body["error"]["code"]) == (400, "validation_failed")
+    event = load_event("get_poll")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/nothing/here"
+    status, body, _ = call(event)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def test_get_and_list_polls(api: None) -> None:
+    first, second = a_poll(), a_poll(["Yes", "No"])
+    status, poll, _ = call(load_event("get_poll", poll_id=first))
+    assert (status, poll["id"], poll["is_open"]) == (200, first, True)
+    status, listing, _ = call(load_event("list_polls", sub=BOB, groups=None))
+    assert status == 200
+    assert [p["id"] for p in listing["polls"]] == [second, first]
+
+
+def test_results_now_and_in_the_past(api: None) -> None:
+    registered()
+    registered(BOB, "bob")
+    poll_id = a_poll()
+    call(load_event("cast_vote", poll_id=poll_id))
+    _, after_first, _ = call(load_event("cast_vote", poll_id=poll_id, sub=BOB))
+    call(load_event("change_vote", poll_id=poll_id, sub=BOB))
+    project()
+    # WHEN the results are read THEN they count every ballot held now
+    status, tally, _ = call(load_event("results", poll_id=poll_id))
+    assert status == 200
+    assert (tally["counts"], tally["total"]) == ({"Tabs": 1, "Spaces": 1}, 2)
+    # WHEN read as of a log position THEN only the events up to it count
+    position = tally["position"] - 1
+    status, past, _ = call(load_event("results", poll_id=poll_id, query=f"position={position}"))
+    assert (status, past["counts"]) == (200, {"Tabs": 2, "Spaces": 0})
+    # WHEN read as of a time before the poll THEN nothing counts yet
+    status, past, _ = call(
+        load_event("results_at", poll_id=poll_id, query="at=2000-01-01T00%3A00%3A00Z")
+    )
+    assert (status, past["total"]) == (200, 0)
+    assert after_first["ballot"]["option"] == "Tabs"
+
+
+@pytest.mark.parametrize(
+    "query", ["at=yesterday", "position=-1", "position=x", "at=2026-01-01T00:00:00Z&position=3"]
+)
+def test_bad_time_travel_is_400(api: None, query: str) -> None:
+    poll_id = a_poll()
+    status, body, _ = call(load_event("results", poll_id=poll_id, query=query))
+    assert (status, body["error"]["code"]) == (400, "validation_failed")
+
+
+def test_an_unexpected_failure_is_a_bare_500(api: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(bootstrap.container().service, "list_polls", broken)
+    status, body, _ = call(load_event("list_polls"))
+    assert status == 500
+    assert body == {"error": {"code": "internal", "message": "internal error; it has been logged"}}
+
+
+def test_an_unreachable_store_is_503_with_retry_after(
+    api: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vote_domain import Unavailable
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise Unavailable("the vote store is unavailable; retry shortly")
+
+    monkeypatch.setattr(bootstrap.container().service, "get_poll", down)
+    status, body, headers = call(load_event("get_poll"))
+    assert (status, body["error"]["code"]) == (503, "unavailable")
+    assert headers["Retry-After"] == "1"

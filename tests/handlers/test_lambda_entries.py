@@ -1,0 +1,212 @@
+"""The small Lambda entries: schema migration (custom resource), pre sign-up, scheduled relay."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_fixtures import aws, bus_to_queue, drain_queue, moto_endpoint  # noqa: F401
+
+from handlers import bootstrap, migrate, presignup, relay, runtime
+from handlers.settings import Settings
+from vote_domain import VotingService
+
+EVENTS = Path(__file__).parents[1] / "events"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+class CloudFormation:
+    """Stands in for the presigned S3 URL CloudFormation waits on."""
+
+    def __init__(self) -> None:
+        self.responses: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                length = int(self.headers["Content-Length"])
+                outer.responses.append(json.loads(self.rfile.read(length)))
+                outer.headers.append(dict(self.headers))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/stack-response?X-Amz-Signature=x"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[CloudFormation]:
+    cfn = CloudFormation()
+    yield cfn
+    cfn.server.shutdown()
+    cfn.server.server_close()
+
+
+class Context:
+    log_stream_name = "2026/11/27/[$LATEST]abc"
+
+    def __init__(self, remaining_ms: int = 60_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@pytest.fixture
+def container_on(tmp_path: Path) -> Iterator[Any]:
+    """Configure the process container with the given settings; closed afterwards."""
+
+    def configure(**settings: Any) -> Settings:
+        built = Settings(region="us-east-1", **settings)
+        bootstrap.configure(settings=built)
+        return built
+
+    yield configure
+    relay._scheduled = None
+    runtime.run(bootstrap.close())
+    bootstrap.configure()
+
+
+def table_names(database: Path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_migrate_creates_every_table_and_answers_cloudformation(
+    cloudformation: CloudFormation, container_on: Any, tmp_path: Path
+) -> None:
+    database = tmp_path / "deploy.db"
+    container_on(database_url=f"sqlite:///{database}")
+    event = {**load("cfn_custom_resource_create.json"), "ResponseURL": cloudformation.url}
+    outcome = migrate.handler(event, Context())
+    assert outcome["Status"] == "SUCCESS"
+    assert "events:1" in outcome["Data"]["Applied"] and "relay:1" in outcome["Data"]["Applied"]
+    assert {"stored_events", "tracking", "relay_published", "schema_migrations"} <= table_names(
+        database
+    )
+    (answer,) = cloudformation.responses
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == migrate.PHYSICAL_ID
+    assert answer["StackId"] == event["StackId"] and answer["RequestId"] == event["RequestId"]
+    assert answer["LogicalResourceId"] == "DatabaseSchema"
+    assert cloudformation.headers[0]["Content-Type"] == ""
+
+    update = {**event, "RequestType": "Update", "PhysicalResourceId": migrate.PHYSICAL_ID}
+    assert migrate.handler(update, Context())["Data"] == {"Applied": "none"}
+    assert cloudformation.responses[1]["Status"] == "SUCCESS"
+
+
+def test_migrate_delete_changes_nothing(
+    cloudformation: CloudFormation, container_on: Any, tmp_path: Path
+) -> None:
+    database = tmp_path / "untouched.db"
+    container_on(database_url=f"sqlite:///{database}")
+    event = {**load("cfn_custom_resource_delete.json"), "ResponseURL": cloudformation.url}
+    assert migrate.handler(event, Context())["Status"] == "SUCCESS"
+    assert not database.exists()
+    (answer,) = cloudformation.responses
+    assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == migrate.PHYSICAL_ID
+
+
+def test_migrate_failure_is_reported_not_left_hanging(
+    cloudformation: CloudFormation, container_on: Any
+) -> None:
+    container_on(database_url="mysql://root@127.0.0.1:1/votes")
+    event = {**load("cfn_custom_resource_create.json"), "ResponseURL": cloudformation.url}
+    assert migrate.handler(event, Context())["Status"] == "FAILED"
+    (answer,) = cloudformation.responses
+    assert answer["Status"] == "FAILED" and answer["Reason"].startswith("migration failed")
+
+
+def test_migrate_without_cloudformation_just_migrates(container_on: Any, tmp_path: Path) -> None:
+    database = tmp_path / "manual.db"
+    container_on(database_url=f"sqlite:///{database}")
+    assert migrate.handler({}, None)["Status"] == "SUCCESS"
+    assert "relay_published" in table_names(database)
+
+
+def test_presignup_confirms_when_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOTES_AUTO_CONFIRM_SIGNUPS", "true")
+    event = presignup.handler(load("cognito_pre_signup.json"), None)
+    assert event["response"] == {
+        "autoConfirmUser": True,
+        "autoVerifyEmail": True,
+        "autoVerifyPhone": False,
+    }
+    without_email = load("cognito_pre_signup.json")
+    without_email["request"]["userAttributes"] = {}
+    assert presignup.handler(without_email, None)["response"]["autoVerifyEmail"] is False
+
+
+@pytest.mark.parametrize("setting", [None, "false", "0"])
+def test_presignup_does_nothing_unless_enabled(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None
+) -> None:
+    if setting is None:
+        monkeypatch.delenv("VOTES_AUTO_CONFIRM_SIGNUPS", raising=False)
+    else:
+        monkeypatch.setenv("VOTES_AUTO_CONFIRM_SIGNUPS", setting)
+    assert presignup.handler(load("cognito_pre_signup.json"), None) == load(
+        "cognito_pre_signup.json"
+    )
+
+
+def test_presignup_leaves_admin_created_users_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOTES_AUTO_CONFIRM_SIGNUPS", "true")
+    event = {**load("cognito_pre_signup.json"), "triggerSource": "PreSignUp_AdminCreateUser"}
+    assert presignup.handler(event, None)["response"]["autoConfirmUser"] is False
+
+
+def test_scheduled_relay_catches_up(container_on: Any, tmp_path: Path, aws: str) -> None:  # noqa: F811
+    bus, queue_url = bus_to_queue(aws)
+    settings = container_on(database_url=f"sqlite:///{tmp_path / 'relay.db'}", event_bus_name=bus)
+    built = bootstrap.container()
+
+    async def commit_without_fast_path() -> None:
+        await migrate.migrate()
+        service = VotingService(built.store)  # as if every fast path had failed
+        await service.register_voter("alice")
+        poll = await service.create_poll("alice", "Lunch?", ["Pizza", "Salad"])
+        await service.cast_vote(poll.id, "alice", "Salad")
+
+    runtime.run(commit_without_fast_path())
+    assert settings.event_bus_name == bus
+    assert relay.handler(load("scheduled_event.json"), Context()) == {"published": 3}
+    assert relay.handler(load("scheduled_event.json"), Context()) == {"published": 0}
+    messages = drain_queue(aws, queue_url, expect=3)
+    assert [m["detail-type"] for m in messages] == ["VoterRegistered", "PollCreated", "VoteCast"]
+
+
+def test_the_container_relays_each_commit_at_once(
+    container_on: Any,
+    tmp_path: Path,
+    aws: str,  # noqa: F811
+) -> None:
+    bus, queue_url = bus_to_queue(aws)
+    container_on(database_url=f"sqlite:///{tmp_path / 'fast.db'}", event_bus_name=bus)
+    built = bootstrap.container()
+
+    async def vote() -> None:
+        await migrate.migrate()
+        await built.service.register_voter("bob")
+
+    runtime.run(vote())
+    (message,) = drain_queue(aws, queue_url, expect=1)
+    assert message["detail-type"] == "VoterRegistered"
+    assert relay.handler(load("scheduled_event.json"), Context()) == {"published": 0}

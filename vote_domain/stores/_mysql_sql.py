@@ -1,0 +1,293 @@
+"""The MySQL event store's SQL: schema, statements and the operations that send them.
+
+Portable to MariaDB 10.11 and MySQL 8.0 / Aurora MySQL 3: no RETURNING, no sequences,
+``LOCK IN SHARE MODE`` (accepted by both) rather than ``FOR SHARE``. Statements use the
+``%s`` parameter style; several are sent in one round trip as a multi-statement batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+import aiomysql
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent, Tracking
+
+from vote_domain.stores._ids import decode_originator_id, encode_originator_id
+from vote_domain.stores.base import Migration
+
+Statement = tuple[str, list[Any]]
+
+EVENTS_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        component="events",
+        version=1,
+        description="event log, tracking and the append gate",
+        sqlite=(),
+        mysql=(
+            "CREATE TABLE IF NOT EXISTS stored_events ("
+            " notification_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+            " originator_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " originator_version BIGINT NOT NULL,"
+            " topic VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " state LONGBLOB NOT NULL,"
+            " UNIQUE KEY stored_events_stream (originator_id, originator_version),"
+            " KEY stored_events_topic (topic, notification_id)"
+            ") ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS tracking ("
+            " application_name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " notification_id BIGINT NOT NULL,"
+            " PRIMARY KEY (application_name, notification_id)"
+            ") ENGINE=InnoDB",
+            "CREATE TABLE IF NOT EXISTS event_append_gate ("
+            " id TINYINT UNSIGNED NOT NULL PRIMARY KEY"
+            ") ENGINE=InnoDB",
+            "INSERT IGNORE INTO event_append_gate (id) VALUES (1)",
+        ),
+    ),
+)
+
+BEGIN = "START TRANSACTION"
+GATE_SHARED = "SELECT id INTO @votes_gate FROM event_append_gate WHERE id = 1 LOCK IN SHARE MODE"
+GATE_EXCLUSIVE = "SELECT id FROM event_append_gate WHERE id = 1 FOR UPDATE"
+INSERT_EVENT = (
+    "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
+    " VALUES (%s, %s, %s, %s)"
+)
+# Tracking is monotonic per application: the (name, 0) row serialises its writers (an
+# exclusive row lock until commit), then a row is added only above every recorded one.
+TRACKING_LOCK = (
+    "INSERT INTO tracking (application_name, notification_id) VALUES (%s, 0)"
+    " ON DUPLICATE KEY UPDATE notification_id = 0"
+)
+TRACKING_INSERT = (
+    "INSERT INTO tracking (application_name, notification_id) SELECT %s, %s FROM DUAL"
+    " WHERE NOT EXISTS (SELECT 1 FROM tracking"
+    " WHERE application_name = %s AND notification_id >= %s)"
+)
+NOTIFICATION_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+
+
+def _event_params(s: StoredEvent) -> list[Any]:
+    return [encode_originator_id(s.originator_id), s.originator_version, s.topic, s.state]
+
+
+def _tracking_params(t: Tracking) -> list[Any]:
+    name, position = t.application_name, t.notification_id
+    return [name, name, position, name, position]
+
+
+async def append(
+    conn: aiomysql.Connection, stored_events: Sequence[StoredEvent], tracking: Tracking | None
+) -> list[int]:
+    """Insert ``stored_events`` and ``tracking`` in one durable transaction; the events' ids.
+
+    Without tracking this is one round trip (the COMMIT goes in the batch)."""
+    statements = [BEGIN]
+    params: list[Any] = []
+    if stored_events:
+        statements.append(GATE_SHARED)
+    for s in stored_events:
+        statements.append(INSERT_EVENT)
+        params += _event_params(s)
+    if tracking is not None:
+        statements += [TRACKING_LOCK, TRACKING_INSERT]
+        params += _tracking_params(tracking)
+    else:
+        statements.append("COMMIT")
+    ids: list[int] = []
+    async with conn.cursor() as cur:
+        await cur.execute(";\n".join(statements), params)
+        if stored_events:
+            await cur.nextset()
+        for _ in stored_events:
+            await cur.nextset()
+            ids.append(cur.lastrowid)
+        if tracking is not None:
+            await cur.nextset()
+            await cur.nextset()
+            if cur.rowcount != 1:
+                await conn.rollback()
+                raise IntegrityError(f"{tracking} is not after the last tracked position")
+            await conn.commit()
+        else:
+            await cur.nextset()
+    return ids
+
+
+async def insert_in_transaction(
+    conn: aiomysql.Connection,
+    stored_events: Sequence[StoredEvent],
+    tracking: Tracking | None,
+    *,
+    take_gate: bool,
+) -> list[int]:
+    """Insert in an open transaction, all or nothing (under a savepoint)."""
+    statements = ["SAVEPOINT txn_insert"] + ([GATE_SHARED] if take_gate else [])
+    params: list[Any] = []
+    for s in stored_events:
+        statements.append(INSERT_EVENT)
+        params += _event_params(s)
+    if tracking is not None:
+        statements += [TRACKING_LOCK, TRACKING_INSERT]
+        params += _tracking_params(tracking)
+    ids: list[int] = []
+    async with conn.cursor() as cur:
+        try:
+            await cur.execute(";\n".join(statements), params)
+            if take_gate:
+                await cur.nextset()
+            for _ in stored_events:
+                await cur.nextset()
+                ids.append(cur.lastrowid)
+            if tracking is not None:
+                await cur.nextset()
+                await cur.nextset()
+                if cur.rowcount != 1:
+                    raise IntegrityError(f"{tracking} is not after the last tracked position")
+        except BaseException:
+            await cur.execute("ROLLBACK TO SAVEPOINT txn_insert")
+            raise
+        await cur.execute("RELEASE SAVEPOINT txn_insert")
+    return ids
+
+
+def select_events(
+    originator_id: UUID | str,
+    *,
+    gt: int | None = None,
+    lte: int | None = None,
+    desc: bool = False,
+    limit: int | None = None,
+) -> Statement:
+    statement = (
+        "SELECT originator_version, topic, state FROM stored_events WHERE originator_id = %s"
+    )
+    params: list[Any] = [encode_originator_id(originator_id)]
+    if gt is not None:
+        statement += " AND originator_version > %s"
+        params.append(gt)
+    if lte is not None:
+        statement += " AND originator_version <= %s"
+        params.append(lte)
+    statement += " ORDER BY originator_version" + (" DESC" if desc else "")
+    if limit is not None:
+        statement += " LIMIT %s"
+        params.append(limit)
+    return statement, params
+
+
+def decode_events(originator_id: UUID | str, rows: Sequence[tuple[Any, ...]]) -> list[StoredEvent]:
+    oid = decode_originator_id(encode_originator_id(originator_id))
+    return [StoredEvent(oid, v, t, bytes(s)) for v, t, s in rows]
+
+
+def select_streams(stored_ids: Sequence[str]) -> Statement:
+    placeholders = ",".join(["%s"] * len(stored_ids))
+    return (
+        "SELECT originator_id, originator_version, topic, state FROM stored_events"
+        f" WHERE originator_id IN ({placeholders}) ORDER BY originator_id, originator_version",
+        list(stored_ids),
+    )
+
+
+def select_notifications(
+    start: int | None,
+    limit: int,
+    stop: int | None,
+    topics: Sequence[str],
+    *,
+    inclusive_of_start: bool,
+) -> Statement:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if start is not None:
+        clauses.append("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
+        params.append(start)
+    if stop is not None:
+        clauses.append("notification_id <= %s")
+        params.append(stop)
+    if topics:
+        clauses.append(f"topic IN ({','.join(['%s'] * len(topics))})")
+        params += list(topics)
+    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+    params.append(limit)
+    return (
+        f"SELECT {NOTIFICATION_COLUMNS} FROM stored_events{where}"
+        " ORDER BY notification_id LIMIT %s",
+        params,
+    )
+
+
+def max_and_count_above(position: int) -> Statement:
+    return (
+        "SELECT MAX(notification_id), COUNT(*) FROM stored_events WHERE notification_id > %s",
+        [position],
+    )
+
+
+def count_between(above: int, up_to: int) -> Statement:
+    return (
+        "SELECT COUNT(*) FROM stored_events WHERE notification_id > %s AND notification_id <= %s",
+        [above, up_to],
+    )
+
+
+def max_tracking_id(application_name: str) -> Statement:
+    return (
+        "SELECT MAX(notification_id) FROM tracking"
+        " WHERE application_name = %s AND notification_id > 0",
+        [application_name],
+    )
+
+
+async def high_water_mark(conn: aiomysql.Connection) -> int:
+    """The gap-safe high-water mark: MAX(notification_id) read under the exclusive gate."""
+    async with conn.cursor() as cur:
+        await cur.execute(
+            f"{BEGIN}; {GATE_EXCLUSIVE}; SELECT MAX(notification_id) FROM stored_events; COMMIT"
+        )
+        await cur.nextset()
+        await cur.nextset()
+        (top,) = await cur.fetchone()
+        await cur.nextset()
+    return int(top or 0)
+
+
+async def migrate(
+    conn: aiomysql.Connection, database: str, migrations: Sequence[Migration]
+) -> list[Migration]:
+    """Apply each migration not yet recorded, under a named lock per database."""
+    lock = f"votes_migrate:{database}"[:64]
+    applied: list[Migration] = []
+    async with conn.cursor() as cur:
+        await cur.execute("SELECT GET_LOCK(%s, 30)", [lock])
+        (granted,) = await cur.fetchone()
+        if granted != 1:
+            raise OperationalError(f"timed out waiting for the migration lock {lock!r}")
+        try:
+            await cur.execute("SHOW TABLES LIKE 'schema_migrations'")
+            if not await cur.fetchall():
+                await cur.execute(
+                    "CREATE TABLE schema_migrations ("
+                    " component VARCHAR(100) NOT NULL, version INT NOT NULL,"
+                    " description VARCHAR(255) NOT NULL, applied_at DATETIME(6) NOT NULL,"
+                    " PRIMARY KEY (component, version)) ENGINE=InnoDB"
+                )
+            await cur.execute("SELECT component, version FROM schema_migrations")
+            done = {(c, v) for c, v in await cur.fetchall()}
+            for m in migrations:
+                if (m.component, m.version) in done:
+                    continue
+                for statement in m.statements("mysql"):
+                    await cur.execute(statement)
+                await cur.execute(
+                    "INSERT INTO schema_migrations VALUES (%s, %s, %s, UTC_TIMESTAMP(6))",
+                    [m.component, m.version, m.description[:255]],
+                )
+                applied.append(m)
+        finally:
+            await cur.execute("SELECT RELEASE_LOCK(%s)", [lock])
+            await cur.fetchall()
+    return applied
