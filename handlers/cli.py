@@ -36,6 +36,17 @@ DatabaseOption = Annotated[
 ]
 
 
+def _without_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for printing)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _settings(**overrides: Any) -> Any:
     from handlers.settings import Settings
 
@@ -65,7 +76,8 @@ def serve(
     local = create_app(settings)
 
     def ready() -> None:
-        typer.echo(f"votes: serving {url}  (database {database_url(settings)}; Ctrl+C stops)")
+        shown = _without_password(database_url(settings))
+        typer.echo(f"votes: serving {url}  (database {shown}; Ctrl+C stops)")
 
     local.on_ready = ready
     uvicorn.run(
@@ -104,7 +116,7 @@ def migrate(database: DatabaseOption = None) -> None:
             bootstrap.configure()
 
     run(go())
-    typer.echo(f"votes: {bootstrap.database_url(settings)} is up to date")
+    typer.echo(f"votes: {_without_password(bootstrap.database_url(settings))} is up to date")
 
 
 def _mount_projection_commands() -> None:

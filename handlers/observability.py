@@ -27,7 +27,9 @@ class _CorrelationFilter(logging.Filter):
     """Stamps each record with the current request's correlation id."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = correlation_id.get()
+        current = correlation_id.get()
+        if current is not None:  # else keep what Logger.set_correlation_id put there
+            record.correlation_id = current
         return True
 
 

@@ -39,6 +39,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return loop().run_until_complete(coro)
-    coro.close()
-    raise RuntimeError("handlers.runtime.run() called inside a running event loop; await instead")
+        inside_a_loop = False
+    else:
+        inside_a_loop = True
+    if inside_a_loop:
+        coro.close()
+        raise RuntimeError("handlers.runtime.run() called inside a running event loop; await it")
+    return loop().run_until_complete(coro)

@@ -22,11 +22,12 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from runner.api import Cognito, VotesApi, random_password
 from runner.artillery import LOADTEST_DIR, run_artillery
-from runner.chart import read_timings, write_chart
-from runner.check import read_ledger, wait_for_tallies
-from runner.profiles import PROFILES, overrides_for
+from runner.chart import peak_rates, read_timings, write_chart
+from runner.check import TallyCheck, read_ledger, wait_for_tallies
+from runner.profiles import PROFILES, describe, overrides_for
 from runner.report import Summary, load_report
 from runner.server import fresh_database, serve
 
@@ -49,6 +50,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--api-url", default=os.environ.get("VOTES_API_URL"))
     p.add_argument("--client-id", default=os.environ.get("VOTES_USER_POOL_CLIENT_ID"))
     p.add_argument("--region", default=os.environ.get("AWS_REGION"))
+    p.add_argument(
+        "--cognito-endpoint",
+        default=os.environ.get("VOTES_COGNITO_ENDPOINT"),
+        help="aws: Cognito's endpoint (default https://cognito-idp.<region>.amazonaws.com/)",
+    )
     p.add_argument("--admin-username", default=os.environ.get("VOTES_ADMIN_USERNAME"))
     p.add_argument("--admin-password", default=os.environ.get("VOTES_ADMIN_PASSWORD"))
     p.add_argument("--tally-timeout", type=float, default=60.0)
@@ -91,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             admin, password = f"lt-admin-{secrets.token_hex(3)}", random_password()
             db_url = stack.enter_context(fresh_database(args.database, out))
             api_url = stack.enter_context(serve(db_url, [admin], out / "server.log"))
-            config = VotesApi(api_url).runtime_config()
+            anonymous = VotesApi(api_url)
+            config = anonymous.runtime_config()
+            anonymous.close()
             cognito = Cognito(
                 config.get("cognitoEndpoint") or f"{api_url}/cognito",
                 config["userPoolClientId"],
@@ -100,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             seed(api_url, token, args.polls)
         else:
             api_url = args.api_url.rstrip("/")
-            cognito = Cognito(f"https://cognito-idp.{args.region}.amazonaws.com/", args.client_id)
+            endpoint = args.cognito_endpoint or f"https://cognito-idp.{args.region}.amazonaws.com/"
+            cognito = Cognito(endpoint, args.client_id)
             if args.admin_username and args.admin_password:
                 token = sign_in(cognito, args.admin_username, args.admin_password)
                 seed(api_url, token, args.polls)
@@ -125,28 +134,38 @@ def main(argv: list[str] | None = None) -> int:
             },
         )
         accepted = read_ledger(ledger)
-        check = wait_for_tallies(
-            lambda polls: {p: reader.tallies(p) for p in polls},
-            baseline,
-            accepted,
-            timeout=args.tally_timeout,
-        )
+        try:
+            check: TallyCheck | None = wait_for_tallies(
+                lambda polls: {p: reader.tallies(p) for p in polls},
+                baseline,
+                accepted,
+                timeout=args.tally_timeout,
+            )
+        except (RuntimeError, httpx.HTTPError) as e:
+            print(f"could not read the tallies: {e}", file=sys.stderr)
+            check = None
         reader.close()
 
-    summary = Summary(load_report(out / "report.json"), sum(accepted.values()), check)
+    responses = read_timings(timings)
+    summary = Summary(
+        load_report(out / "report.json"), sum(accepted.values()), check, peak_rates(responses)
+    )
     title = f"votes load test: {args.profile} profile, {backend}, {stamp}"
-    text = f"{title}\n\n{summary.table()}\n"
-    for poll_id, option, want, have in check.mismatches():
+    phases = describe(overrides_for(args.profile, args.scale))
+    text = f"{title}\nphases (new virtual users/s): {phases}\n\n{summary.table()}\n"
+    for poll_id, option, want, have in check.mismatches() if check else []:
         text += f"MISMATCH poll {poll_id} option {option!r}: accepted {want}, tallied {have}\n"
     print("\n" + text)
     (out / "summary.txt").write_text(text, encoding="utf-8")
-    write_chart(out / "chart.html", title, read_timings(timings), run.phases, text)
+    write_chart(out / "chart.html", title, responses, run.phases, text)
     print(f"report: {out / 'report.json'}\nchart:  {out / 'chart.html'}")
 
     failures = []
     if run.returncode != 0:
         failures.append(f"artillery exited {run.returncode} (an ensure check failed?)")
-    if not check.ok:
+    if check is None:
+        failures.append("the tallies could not be read")
+    elif not check.ok:
         failures.append("tallies differ from the votes answered 201")
     if summary.votes_accepted != sum(accepted.values()):
         failures.append("votes.accepted counter differs from the ledger")

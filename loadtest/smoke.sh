@@ -11,5 +11,11 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export ARTILLERY_DISABLE_TELEMETRY=true
 export NODE_OPTIONS="--require $here/lib/no-telemetry.cjs"
 
-(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci unless node_modules was installed by npm ci from this very lockfile.
+stamp="$here/node_modules/.votes-lockfile.sha256"
+want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  (cd "$here" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+  echo "$want" >"$stamp"
+fi
 exec "$python" "$here/run.py" --profile smoke "$@"

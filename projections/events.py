@@ -26,6 +26,7 @@ __all__ = [
     "KINDS",
     "POLL_TOPICS",
     "RETRACTED",
+    "RETRACTED_TOPIC",
     "TALLY_TOPICS",
     "TallyEvent",
     "canonical_uuid",
@@ -51,6 +52,7 @@ KINDS: Final[dict[str, int]] = {
 POLL_TOPICS: Final = tuple(t for t, k in KINDS.items() if k in (CREATED, CLOSED))
 BALLOT_TOPICS: Final = tuple(t for t, k in KINDS.items() if k >= CAST)
 TALLY_TOPICS: Final = POLL_TOPICS + BALLOT_TOPICS
+RETRACTED_TOPIC: Final = get_topic(Ballot.VoteRetracted)
 
 _uuid_cache: dict[str, str] = {}
 

@@ -1,10 +1,13 @@
 """Scanning the log for replay: pages of tally rows, with the JSON fields the tally needs.
 
-A *tally row* is ``(position, originator_id, version, topic, poll_hex, option,
-previous_option, timestamp, options_json)``. The fast scanners read the store's
-``stored_events`` table on a connection of their own and let the database pull the few
-fields out of each event's JSON state (SQLite ``json_extract``, MySQL/MariaDB ``JSON_EXTRACT``),
-so Python never parses whole documents; other stores are read through
+A *tally row* is ``(position, poll_originator_id, poll_version, kind, poll_hex, option,
+previous_option, timestamp, options_json)`` where ``kind`` is one of
+:data:`projections.events.KINDS`' values and the originator id and version are given for poll
+events only (ballot rows are written by the database, :meth:`TallySQL.ballots_from_log`).
+The fast scanners read the store's ``stored_events`` table on a connection of their own
+and let the database pull the few fields out of each event's JSON state (SQLite
+``json_extract``, MySQL/MariaDB ``JSON_EXTRACT``), so Python never parses whole documents;
+other stores are read through
 ``select_notifications`` and parsed with :func:`json.loads`. Every scan stops at a position
 the store reported as gap-safe (:meth:`EventStore.max_notification_id`), so it never passes an
 event still being committed.
@@ -18,12 +21,12 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from projections.events import POLL_TOPICS, TALLY_TOPICS
+from projections.events import KINDS, POLL_TOPICS, TALLY_TOPICS
 from vote_domain.stores.base import EventStore
 
 __all__ = ["TallyRow", "scan"]
 
-TallyRow = tuple[int, str, int, str, Any, Any, Any, Any, Any]
+TallyRow = tuple[int, Any, Any, int, Any, Any, Any, Any, Any]
 
 _CREATED = POLL_TOPICS[0]
 
@@ -43,14 +46,21 @@ def _select(dialect: str, limit_marker: str, ph: str) -> str:
             return f"JSON_UNQUOTE(JSON_EXTRACT(s, '{path}'))"
 
     options = "JSON_EXTRACT(s, '$.options')" if dialect != "sqlite" else field("$.options")
+    kind = "CASE topic " + " ".join(f"WHEN '{t}' THEN {k}" for t, k in KINDS.items()) + " END"
+    polls = ",".join(f"'{t}'" for t in POLL_TOPICS)
+    # Walk the primary key by position: the topic index would make each page sort the
+    # whole rest of the log (SQLite's unary + and MySQL's hint keep the planner off it).
+    hint = " FORCE INDEX (PRIMARY)" if dialect != "sqlite" else ""
+    plus = "+" if dialect == "sqlite" else ""
     return (
-        "SELECT notification_id, originator_id, originator_version, topic,"
+        f"SELECT notification_id, CASE WHEN topic IN ({polls}) THEN originator_id END,"
+        f" CASE WHEN topic IN ({polls}) THEN originator_version END, {kind},"
         f" {field('$.poll_id._data_')}, {field('$.option')}, {field('$.previous_option')},"
         f" {field('$.timestamp._data_')},"
         f" CASE WHEN topic = '{_CREATED}' THEN {options} END"
         " FROM (SELECT notification_id, originator_id, originator_version, topic,"
-        f" {s} AS s FROM stored_events"
-        f" WHERE notification_id > {ph} AND notification_id <= {ph} AND topic IN ({topics})"
+        f" {s} AS s FROM stored_events{hint}"
+        f" WHERE notification_id > {ph} AND notification_id <= {ph} AND {plus}topic IN ({topics})"
         f" ORDER BY notification_id LIMIT {limit_marker}) AS page"
         " ORDER BY notification_id"
     )
@@ -64,7 +74,7 @@ def _from_notification(n: Any) -> TallyRow:
         n.id,
         str(n.originator_id),
         n.originator_version,
-        n.topic,
+        KINDS[n.topic],
         poll["_data_"] if poll else None,
         d.get("option"),
         d.get("previous_option"),
@@ -77,12 +87,10 @@ async def _generic(
     store: EventStore, after: int, upto: int, page_size: int
 ) -> AsyncIterator[list[TallyRow]]:
     while after < upto:
-        page = await store.select_notifications(
-            after, page_size, upto, TALLY_TOPICS, inclusive_of_start=False
-        )
+        page = await store.select_notifications(after, page_size, upto, inclusive_of_start=False)
         if not page:
             return
-        yield [_from_notification(n) for n in page]
+        yield [_from_notification(n) for n in page if n.topic in KINDS]
         after = page[-1].id
         if len(page) < page_size:
             return

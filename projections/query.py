@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from projections.apply import read_tallies
-from projections.events import KINDS, TALLY_TOPICS, canonical_uuid, decode, iso_time
+from projections.events import KINDS, canonical_uuid, decode, iso_time
 from projections.fold import LogFold
 from projections.schema import active_set, sql_for
 from projections.tally import Tally
@@ -109,9 +109,7 @@ async def tally_at(
     fold.poll(pid).options = list(created.options)
     cursor = max(start - 1, 0)
     while True:
-        page = await store.select_notifications(
-            cursor, PAGE, stop, TALLY_TOPICS, inclusive_of_start=False
-        )
+        page = await store.select_notifications(cursor, PAGE, stop, inclusive_of_start=False)
         for n in page:
             state = n.state
             if str(n.originator_id) != pid and needle not in state:

@@ -1,11 +1,13 @@
 """Rebuilding tallies from the log: streaming replay into a fresh set, then an atomic swap.
 
-The log is read in position order, page by page, and only the JSON state of the events a
-tally needs is decoded (no aggregates, no domain-event objects). Events are folded in memory
-into per-(poll, option) deltas and per-ballot versions, and written in bulk every
-``flush_every`` events — in the background while the next pages are read — together with the
-set's checkpoint (the last position folded), in one transaction; an interrupted replay
-resumes from that checkpoint.
+The log is read in position order, page by page (:mod:`projections.logscan`), and only the
+few JSON fields a tally needs are decoded: no aggregates, no domain-event objects. Pages are
+folded in memory into per-(poll, option) deltas and per-poll positions, and every
+``flush_every`` events these are written in bulk — in the background while the next pages
+are read — in one transaction with the set's checkpoint (the last position folded) and the
+ballot rows of that range of positions, which the database upserts straight from the log
+(:meth:`TallySQL.ballots_from_log`: each ballot's last version and the option it holds). An
+interrupted replay resumes from the checkpoint.
 
 Blue-green: the replay builds a set that nobody reads while the live projector keeps serving
 the active one; it catches up with the log, then swaps in one transaction that takes the
@@ -35,6 +37,7 @@ from projections.events import (
     iso_time,
 )
 from projections.logscan import TallyRow, scan
+from projections.retry import retrying
 from projections.schema import (
     INITIAL_SET,
     active_set,
@@ -66,12 +69,12 @@ class ReplayResult:
 
 
 class _Batch:
-    """Deltas folded since the last flush."""
+    """Deltas folded from the log positions in (``after``, last flushed position]."""
 
-    def __init__(self) -> None:
+    def __init__(self, after: int) -> None:
+        self.after = after
         self.counts: dict[tuple[str, str], int] = {}
         self.ordinals: dict[tuple[str, str], int] = {}
-        self.ballots: dict[str, tuple[int, str | None]] = {}
         self.polls: dict[str, list] = {}  # poll_id -> [version, total, position, as_of, final]
         self.events = 0
 
@@ -84,12 +87,9 @@ class _Batch:
 
 def _fold_page(batch: _Batch, page: Sequence[TallyRow], polls_hex: dict[str, str]) -> None:
     """Fold one page of tally rows into ``batch`` (the replay's hot loop)."""
-    kinds = KINDS
     counts = batch.counts
-    ballots = batch.ballots
     polls = batch.polls
-    for position, oid, version, topic, poll_hex, option, previous, ts, options in page:
-        kind = kinds[topic]
+    for position, oid, version, kind, poll_hex, option, previous, ts, options in page:
         if kind >= CAST:
             pid = polls_hex.get(poll_hex)
             if pid is None:
@@ -105,16 +105,14 @@ def _fold_page(batch: _Batch, page: Sequence[TallyRow], polls_hex: dict[str, str
                 counts[key] = counts.get(key, 0) - 1
                 delta = 0
             else:
-                option = None
                 key = (pid, previous)
                 counts[key] = counts.get(key, 0) - 1
                 delta = -1
-            ballots[oid] = (version, option)
             row = polls.get(pid)
             if row is None:
                 row = batch.poll(pid)
         else:
-            pid = oid
+            pid = str(oid)
             delta = 0
             row = batch.poll(pid)
             row[0] = max(row[0], version)
@@ -133,8 +131,8 @@ def _fold_page(batch: _Batch, page: Sequence[TallyRow], polls_hex: dict[str, str
 async def _flush(
     store: EventStore, sql: TallySQL, name: str, batch: _Batch, checkpoint: int
 ) -> None:
-    """Write ``batch`` and the checkpoint in one transaction."""
-    ballots = sorted((bid, v, o) for bid, (v, o) in batch.ballots.items())
+    """Write ``batch`` and the checkpoint in one transaction. Ballot rows (version, option
+    held) are upserted by the database straight from the log rows of the batch's range."""
     counts = [
         (pid, option, batch.ordinals.get((pid, option)), n)
         for (pid, option), n in sorted(batch.counts.items())
@@ -144,8 +142,7 @@ async def _flush(
         for pid, (v, total, pos, ts, final) in sorted(batch.polls.items())
     ]
     async with store.transaction() as tx:
-        if ballots:
-            await sql.write_ballots(tx, name, ballots)
+        await tx.execute(sql.ballots_from_log(name), (batch.after, checkpoint))
         if counts:
             await tx.executemany(sql.upsert_counts(name, 1), counts)
         if polls:
@@ -170,7 +167,7 @@ async def fold_into_set(
     total = max(end - position, 0)
     done = 0
     polls_hex: dict[str, str] = {}
-    batch = _Batch()
+    batch = _Batch(position)
     pending: asyncio.Task[None] | None = None
     try:
         async for page in scan(store, position, end, page_size):
@@ -183,7 +180,7 @@ async def fold_into_set(
                 if pending is not None:
                     await pending
                 pending = asyncio.create_task(_flush(store, sql, name, batch, position))
-                batch = _Batch()
+                batch = _Batch(position)
         position = max(position, end)  # every tally event up to ``end`` has been read
         if pending is not None:
             await pending
@@ -220,9 +217,7 @@ async def _bring_over(tx: Transaction, sql: TallySQL, old: str, new: str) -> int
     for start in range(0, len(events), 500):
         await apply_events(tx, sql, new, events[start : start + 500])
     # Dates: the newest position either set has folded.
-    dates = await tx.execute(
-        f"SELECT poll_id, log_position, as_of FROM tally_{old}_polls WHERE log_position > 0"
-    )
+    dates = await tx.execute(sql.select_poll_dates(old))
     if dates:
         await tx.executemany(
             sql.upsert_polls(new, 1), [(pid, 0, 0, pos, as_of, 0) for pid, pos, as_of in dates]
@@ -232,6 +227,10 @@ async def _bring_over(tx: Transaction, sql: TallySQL, old: str, new: str) -> int
 
 async def swap_in(store: EventStore, name: str) -> str:
     """Make set ``name`` the active one atomically; the name of the set it replaced."""
+    return await retrying(lambda: _swap(store, name))
+
+
+async def _swap(store: EventStore, name: str) -> str:
     sql = sql_for(store)
     async with store.transaction() as tx:
         old = await active_set(tx, sql, lock=sql.lock_update)

@@ -80,6 +80,9 @@ async def create_set(store: EventStore, name: str, status: str = "building") -> 
     """Make the tables of set ``name`` (if missing) and register it; the set as it now is."""
     sql = sql_for(store)
     check_set_name(name)
+    known = {s.name: s for s in await list_sets(store)}
+    if name in known:  # registered only once its tables exist
+        return known[name]
     async with store.transaction() as tx:
         for statement in sql.create_set(name):
             await tx.execute(statement)

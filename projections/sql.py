@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from vote_domain.stores.base import Transaction
-
 __all__ = ["SET_NAME", "TallySQL", "check_set_name"]
 
 SET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
@@ -104,11 +102,10 @@ class TallySQL:
         """Rows (ballot_id, version, choice)."""
         raise NotImplementedError
 
-    async def write_ballots(
-        self, tx: Transaction, name: str, rows: list[tuple[str, int, str | None]]
-    ) -> None:
-        """Upsert many (ballot_id, version, choice) rows, given in ballot id order."""
-        await tx.executemany(self.upsert_ballots(name, 1), rows)
+    def ballots_from_log(self, name: str) -> str:
+        """Upsert the ballot rows of every ballot event with a position in (?, ?], straight
+        from the log table, each ballot ending at its last event there."""
+        raise NotImplementedError
 
     def upsert_counts(self, name: str, count: int) -> str:
         """Rows (poll_id, choice, ordinal or NULL, delta): add delta, keep a known ordinal."""
@@ -148,6 +145,10 @@ class TallySQL:
             " ON b.poll_id = a.poll_id"
             " WHERE a.version > 0 AND (b.version IS NULL OR b.version < a.version)"
         )
+
+    def select_poll_dates(self, name: str) -> str:
+        """Each poll's newest folded position and its time."""
+        return f"SELECT poll_id, log_position, as_of FROM tally_{name}_polls WHERE log_position > 0"
 
     def tables_of(self, name: str) -> Sequence[str]:
         return [f"tally_{name}_{t}" for t in ("polls", "counts", "ballots")]

@@ -10,18 +10,12 @@ assigned, so ``as_of`` is set before ``log_position``.
 
 from __future__ import annotations
 
-import re
-
-from pymysql.converters import escape_string
-
+from projections.events import BALLOT_TOPICS, RETRACTED_TOPIC
 from projections.sql import TallySQL, check_set_name
-from vote_domain.stores.base import Transaction
 
 __all__ = ["MySQLTallySQL"]
 
-_SAFE = re.compile(r"^[0-9A-Za-z-]*$").match
 
-BULK_ROWS = 20_000
 ID = "CHAR(36) CHARACTER SET ascii COLLATE ascii_bin"
 TEXT = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
 
@@ -98,24 +92,18 @@ class MySQLTallySQL(TallySQL):
             " ON DUPLICATE KEY UPDATE version = VALUES(version), choice = VALUES(choice)"
         )
 
-    async def write_ballots(
-        self, tx: Transaction, name: str, rows: list[tuple[str, int, str | None]]
-    ) -> None:
-        """Multi-row literal upserts: the driver's per-value escaping would cost more than
-        the database's work. Ids come from the log (UUID text), versions are integers and
-        each distinct option is escaped once."""
-        literal: dict[str | None, str] = {None: "NULL"}
-        head = f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice) VALUES "
-        tail = " ON DUPLICATE KEY UPDATE version = VALUES(version), choice = VALUES(choice)"
-        for start in range(0, len(rows), BULK_ROWS):
-            values = []
-            for bid, version, choice in rows[start : start + BULK_ROWS]:
-                text = literal.get(choice)
-                if text is None:
-                    text = literal[choice] = "'" + escape_string(str(choice)) + "'"
-                key = bid if _SAFE(bid) else escape_string(bid)
-                values.append(f"('{key}',{int(version)},{text})")
-            await tx.execute(head + ",".join(values) + tail)
+    def ballots_from_log(self, name: str) -> str:
+        topics = ",".join(f"'{t}'" for t in BALLOT_TOPICS)
+        return (
+            f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
+            " SELECT originator_id, originator_version,"
+            f" IF(topic = '{RETRACTED_TOPIC}', NULL,"
+            " JSON_UNQUOTE(JSON_EXTRACT(CONVERT(state USING utf8mb4), '$.option')))"
+            " FROM stored_events WHERE notification_id > %s AND notification_id <= %s"
+            f" AND topic IN ({topics})"
+            " ORDER BY originator_id, originator_version"
+            " ON DUPLICATE KEY UPDATE version = VALUES(version), choice = VALUES(choice)"
+        )
 
     def upsert_counts(self, name: str, count: int) -> str:
         return (

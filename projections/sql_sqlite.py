@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.events import BALLOT_TOPICS, RETRACTED_TOPIC
 from projections.sql import TallySQL, check_set_name
 
 __all__ = ["SQLiteTallySQL"]
@@ -65,6 +66,20 @@ class SQLiteTallySQL(TallySQL):
         return (
             f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
             f" VALUES {self.rows(3, count)}"
+            " ON CONFLICT (ballot_id) DO UPDATE SET"
+            " version = excluded.version, choice = excluded.choice"
+        )
+
+    def ballots_from_log(self, name: str) -> str:
+        topics = ",".join(f"'{t}'" for t in BALLOT_TOPICS)
+        return (
+            f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
+            " SELECT originator_id, originator_version,"
+            f" CASE WHEN topic = '{RETRACTED_TOPIC}' THEN NULL"
+            " ELSE json_extract(CAST(state AS TEXT), '$.option') END"
+            " FROM stored_events WHERE notification_id > ? AND notification_id <= ?"
+            f" AND topic IN ({topics})"
+            " ORDER BY originator_id, originator_version"
             " ON CONFLICT (ballot_id) DO UPDATE SET"
             " version = excluded.version, choice = excluded.choice"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from projections.events import TALLY_TOPICS, decode_notifications
+from projections.events import decode_notifications
 from projections.fold import LogFold
 from projections.query import all_tallies
 from projections.replay import Progress
@@ -35,7 +35,8 @@ async def fold_log(
     """Every poll's tally folded in memory from the whole log (writes nothing)."""
     fold = LogFold()
     end = await store.max_notification_id() or 0
-    async for page in store.iter_notifications(page_size=page_size, topics=TALLY_TOPICS):
+    # No topic filter: on SQLite the store would then sort the rest of the log per page.
+    async for page in store.iter_notifications(page_size=page_size):
         fold.apply_all(decode_notifications(page))
         if progress is not None:
             progress(min(page[-1].id, end), end)

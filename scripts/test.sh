@@ -18,6 +18,9 @@ step "lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+step "deploy: package serverless.yml offline, cfn-lint, template and package checks"
+bash scripts/deploy-check/run.sh
+
 step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider
 

@@ -41,8 +41,8 @@ class InProcessBus:
         batch_size: int = 500,
         idle: float = 1.0,
         track_every: float = 1.0,
-        min_interval: float = 0.01,
-        max_interval: float = 0.05,
+        min_interval: float = 0.005,
+        max_interval: float = 0.02,
     ) -> None:
         self.store = store
         self.projector = projector
@@ -55,21 +55,30 @@ class InProcessBus:
         self.min_interval = min_interval
         self.max_interval = max_interval
         self._tracked_at = 0.0
+        self._stopping = False
 
     async def on_recorded(self, recordings: Sequence[Recording]) -> None:
         """The voting service's hook: new events are committed."""
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self.position = await self.store.max_tracking_id(TRACKING_NAME) or 0
         self._task = asyncio.create_task(self._run(), name="votes-in-process-bus")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+    async def stop(self, grace: float = 10.0) -> None:
+        """Finish the catch-up in progress (never cut a projector transaction short), stop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
         await self._track()
 
     async def catch_up(self) -> int:
@@ -95,10 +104,12 @@ class InProcessBus:
                 await self.store.insert_tracking(Tracking(TRACKING_NAME, self.position))
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 started = time.monotonic()
                 await self.catch_up()

@@ -15,6 +15,7 @@ in-process bus (log -> projector -> publisher) that keeps tallies and SSE stream
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import time
@@ -37,6 +38,7 @@ from handlers.local.tokens import TokenGate, bearer_token
 from handlers.observability import set_metrics_enabled
 from handlers.openapi import routes
 from handlers.settings import Settings
+from vote_domain import EventStore, connect
 
 __all__ = ["LocalContext", "create_app"]
 
@@ -175,7 +177,7 @@ class LocalApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
-        from handlers.local.bus import InProcessBus
+        from handlers.local.bus_thread import BusThread, LoopPublisher
         from handlers.local.cognito import cognito_routes
         from handlers.local.idp import LocalIdentityProvider
 
@@ -189,8 +191,9 @@ class LocalApp:
         self._api = self._cors(
             ApiGateway(RouteTable(routes()), self._gate, self.settings.max_body_bytes)
         )
-        bus = InProcessBus(c.store, c.projector)
-        await bus.catch_up()
+        make_store, owns_store = self._bus_store(c.store)
+        publisher = c.publisher and LoopPublisher(c.publisher, asyncio.get_running_loop())
+        bus = BusThread(make_store, publisher, owns_store=owns_store)
         await bus.start()
         c.listeners.append(bus.on_recorded)
         self._bus = bus
@@ -199,6 +202,13 @@ class LocalApp:
         finally:
             await bus.stop()
             await bootstrap.close()
+
+    def _bus_store(self, store: EventStore) -> tuple[Callable[[], EventStore], bool]:
+        """The bus's store factory and whether the bus owns (and closes) what it makes."""
+        if store.dialect == "sqlite":
+            return (lambda: store), False  # SQLite's store serves any loop: share its writer
+        url = bootstrap.database_url(self.settings)
+        return (lambda: connect(url, pool_size=2)), True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -63,7 +63,7 @@ class ClientSite:
         accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
         navigation = b"text/html" in accept
         looks_like_file = "." in path.rsplit("/", 1)[-1] and path != "/openapi.json"
-        if not (navigation or looks_like_file) or not self.available:
+        if not (navigation or looks_like_file or path == "/") or not self.available:
             return False
         if path == "/" or (looks_like_file and self._file(path) is not None):
             return True

@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-__all__ = ["Timing", "read_timings", "write_chart"]
+__all__ = ["Timing", "peak_rates", "read_timings", "write_chart"]
 
 Timing = tuple[float, str, int, float]  # end (epoch s), request name, status, ms to first byte
 Series = tuple[str, str, list[tuple[float, float]]]  # label, colour, (x s, y) points
@@ -24,6 +24,21 @@ def read_timings(path: Path) -> list[Timing]:
             if first_byte:
                 rows.append((int(end_ms) / 1000, name, int(status), float(first_byte)))
     return rows
+
+
+def peak_rates(timings: list[Timing], window: int = 10) -> tuple[float, float] | None:
+    """The best ``window``-second stretch: (responses per second, accepted votes per second)."""
+    if not timings:
+        return None
+    t0 = min(t for t, *_ in timings)
+    buckets = _per_second(timings, t0)
+    last = max(buckets)
+    best = (0.0, 0.0)
+    for start in range(max(1, last - window + 2)):
+        rows = [r for s in range(start, start + window) for r in buckets.get(s, [])]
+        votes = sum(1 for r in rows if r[1] == "cast_vote" and r[2] == 201)
+        best = max(best, (len(rows) / window, votes / window))
+    return best
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -96,7 +111,7 @@ def _per_second(timings: list[Timing], t0: float) -> dict[int, list[Timing]]:
 
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:24px;color:#222}
-pre{background:#f6f6f6;padding:12px;overflow-x:auto}
+pre{background:#f6f6f6;padding:12px;white-space:pre-wrap}
 .title{font-weight:600;font-size:14px}.grid{stroke:#e3e3e3}.phase{stroke:#999;stroke-dasharray:4 3}
 .ytick{text-anchor:end;font-size:11px;fill:#555}.xtick{text-anchor:middle;font-size:11px;fill:#555}
 .unit,.legend,.phasename{font-size:11px;fill:#444}
@@ -140,6 +155,7 @@ def write_chart(
         "per s",
         [
             ("responses/s", "#1971c2", rate(lambda r: True)),
+            ("sign-ups/s", "#2b8a3e", rate(lambda r: r[1] == "cognito_signup")),
             ("votes accepted/s", "#c2255c", rate(lambda r: r[1] == "cast_vote" and r[2] == 201)),
             ("non-2xx/s", "#000000", rate(lambda r: r[2] >= 300)),
         ],

@@ -35,6 +35,7 @@ class TallyCheck:
     expected: Tallies
     tallied: Tallies
     waited_s: float
+    baseline_total: int = 0
     rows: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -83,6 +84,7 @@ def wait_for_tallies(
     """Poll the tallies until they equal the expected ones, stop changing for ``settle``
     seconds, or ``timeout`` seconds pass; return the last comparison."""
     expected = expected_tallies(baseline, accepted)
+    before = sum(sum(counts.values()) for counts in baseline.values())
     polls = sorted(expected)
     started = time.monotonic()
     last: Tallies | None = None
@@ -90,7 +92,7 @@ def wait_for_tallies(
     while True:
         tallied = read(polls)
         now = time.monotonic()
-        check = TallyCheck(expected, tallied, now - started)
+        check = TallyCheck(expected, tallied, now - started, before)
         if check.ok or now - started >= timeout:
             return check
         if tallied != last:

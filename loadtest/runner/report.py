@@ -40,6 +40,7 @@ class Summary:
     aggregate: dict[str, Any]
     ledger_votes: int
     check: TallyCheck | None
+    peak: tuple[float, float] | None = None  # best 10 s window: (responses/s, votes/s)
 
     @property
     def counters(self) -> dict[str, int]:
@@ -102,17 +103,34 @@ class Summary:
             ("votes attempted", str(c.get("votes.attempted", 0))),
             ("votes accepted (201)", f"{self.votes_accepted} (ledger: {self.ledger_votes})"),
         ]
+        if self.peak is not None:
+            facts.append(
+                (
+                    "peak (10 s window)",
+                    f"{self.peak[0]:.1f} responses/s, {self.peak[1]:.1f} votes/s",
+                )
+            )
         if self.check is not None:
-            verdict = "OK" if self.check.ok else f"MISMATCH ({len(self.check.mismatches())} rows)"
-            facts += [
+            ck = self.check
+            verdict = "OK" if ck.ok else f"MISMATCH ({len(ck.mismatches())} rows)"
+            expected = f"expected {ck.expected_total}"
+            if ck.baseline_total:
+                expected += f" = {ck.baseline_total} before the run + {self.ledger_votes} accepted"
+            facts.append(
                 (
                     "tally total",
-                    f"{self.check.tallied_total} expected {self.check.expected_total}"
-                    f" after {self.check.waited_s:.1f} s: {verdict}",
-                ),
-            ]
-        facts += [(k, str(v)) for k, v in sorted(c.items()) if k.startswith("errors.")]
+                    f"{ck.tallied_total}, {expected}; after {ck.waited_s:.1f} s: {verdict}",
+                )
+            )
         return facts
+
+    def error_kinds(self) -> list[str]:
+        """One line per kind of error Artillery counted."""
+        return [
+            f"  {v:>6}  {k[len('errors.') :]}"
+            for k, v in sorted(self.counters.items())
+            if k.startswith("errors.")
+        ]
 
     def table(self) -> str:
         """The summary as fixed-width text."""
@@ -128,4 +146,7 @@ class Summary:
         lines.append("")
         width = max(len(k) for k, _ in self.facts())
         lines += [f"{k:<{width}}  {v}" for k, v in self.facts()]
+        kinds = self.error_kinds()
+        if kinds:
+            lines += ["errors by kind:", *kinds]
         return "\n".join(lines)

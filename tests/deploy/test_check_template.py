@@ -132,3 +132,21 @@ def test_iam_rules(statement: dict[str, Any], ok: bool) -> None:
         }
     }
     assert (iam_findings(template) == []) is ok
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+def test_the_lambda_lock_matches_the_project_constraints() -> None:
+    """The Lambda package runs the versions the test suite runs (requirements/constraints.txt)."""
+    constraints = _pins(ROOT / "requirements" / "constraints.txt")
+    lock = _pins(ROOT / "requirements" / "lambda.txt")
+    differ = {n: (v, constraints[n]) for n, v in lock.items() if constraints.get(n, v) != v}
+    assert differ == {}, "lambda.txt pin vs constraints.txt: " + repr(differ)

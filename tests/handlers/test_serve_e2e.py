@@ -82,13 +82,13 @@ class Stream:
 
 
 def wait_for_results(
-    client: httpx.Client, poll_id: str, headers: dict[str, str], total: int
+    client: httpx.Client, poll_id: str, headers: dict[str, str], counts: dict[str, int]
 ) -> Any:
-    """The results once the projector has counted ``total`` ballots (it runs just behind)."""
+    """The results once the projector (which runs just behind the votes) shows ``counts``."""
     deadline = time.monotonic() + 20
     while True:
         tally = client.get(f"/polls/{poll_id}/results", headers=headers).json()
-        if tally["total"] == total or time.monotonic() > deadline:
+        if tally["counts"] == counts or time.monotonic() > deadline:
             return tally
         time.sleep(0.05)
 
@@ -138,8 +138,8 @@ def test_the_whole_app_over_http(server: ServeProcess) -> None:
     changed = client.put(f"/polls/{poll_id}/votes/me", headers=bob, json={"option": "Spaces"})
     assert (changed.status_code, changed.json()["outcome"]) == (200, "changed")
     assert client.get(f"/polls/{poll_id}/votes/me", headers=bob).json()["option"] == "Spaces"
-    now = wait_for_results(client, poll_id, bob, total=2)
-    assert now["counts"] == {"Tabs": 1, "Spaces": 1}
+    now = wait_for_results(client, poll_id, bob, {"Tabs": 1, "Spaces": 1})
+    assert (now["counts"], now["total"]) == ({"Tabs": 1, "Spaces": 1}, 2)
     # AND time travel shows the tally before bob changed his vote
     past = client.get(
         f"/polls/{poll_id}/results", headers=bob, params={"position": now["position"] - 1}
@@ -152,7 +152,8 @@ def test_the_whole_app_over_http(server: ServeProcess) -> None:
     # WHEN bob retracts THEN 200 and his ballot holds nothing
     retracted = client.delete(f"/polls/{poll_id}/votes/me", headers=bob)
     assert (retracted.status_code, retracted.json()["option"]) == (200, None)
-    assert wait_for_results(client, poll_id, bob, total=1)["counts"] == {"Tabs": 1, "Spaces": 0}
+    after = wait_for_results(client, poll_id, bob, {"Tabs": 1, "Spaces": 0})
+    assert after["counts"] == {"Tabs": 1, "Spaces": 0}
     # AND the admin closes the poll, after which votes are refused
     assert client.post(f"/polls/{poll_id}/close", headers=alice).json()["closed"] is True
     closed = client.post(f"/polls/{poll_id}/votes", headers=bob, json={"option": "Tabs"})
@@ -192,3 +193,27 @@ def test_cors_preflight_for_the_dev_client(server: ServeProcess) -> None:
     assert config["apiUrl"] == server.url
     assert config["cognitoEndpoint"] == f"{server.url}/cognito"
     assert config["liveResults"] == "sse"
+
+
+def test_serves_the_built_client_and_refuses_what_api_gateway_refuses(tmp_path: Path) -> None:
+    # GIVEN a built client
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>votes</title>")
+    (dist / "assets" / "app.js").write_text("console.log('votes')")
+    with ServeProcess(cwd=tmp_path, env={"VOTES_CLIENT_DIST": str(dist)}) as running:
+        client = httpx.Client(base_url=running.url, timeout=30)
+        # THEN its files are served at /, and a browser navigation gets the single-page app
+        assert "<title>votes</title>" in client.get("/").text
+        assert client.get("/assets/app.js").text == "console.log('votes')"
+        page = client.get("/polls/some-poll", headers={"Accept": "text/html,application/xhtml+xml"})
+        assert page.status_code == 200 and "<title>votes</title>" in page.text
+        # AND API calls to the same paths still reach the API (401 without a token)
+        api = client.get("/polls/some-poll", headers={"Accept": "application/json"})
+        assert (api.status_code, api.json()["error"]["code"]) == (401, "unauthenticated")
+        # AND the live stream needs a token too
+        assert client.get("/polls/some-poll/results/stream").status_code == 401
+        # AND a body over the limit is refused before the handler runs
+        headers = sign_in(running, "dave")
+        big = client.post("/voters", headers=headers, content=b"x" * (65 * 1024))
+        assert (big.status_code, big.json()["error"]["code"]) == (413, "payload_too_large")

@@ -16,7 +16,7 @@ LOADTEST = Path(__file__).resolve().parents[2] / "loadtest"
 sys.path.insert(0, str(LOADTEST))
 
 from runner.api import tally_counts  # noqa: E402
-from runner.chart import read_timings, write_chart  # noqa: E402
+from runner.chart import peak_rates, read_timings, write_chart  # noqa: E402
 from runner.check import (  # noqa: E402
     TallyCheck,
     expected_tallies,
@@ -100,7 +100,7 @@ def test_summary_table_lists_every_endpoint_and_the_vote_accounting() -> None:
     for name in [*ENDPOINTS, "all requests"]:
         assert name in table
     assert summary.errors == 0 and summary.votes_accepted == 2
-    assert "2 expected 2 after 0.4 s: OK" in table
+    assert "tally total           2, expected 2; after 0.4 s: OK" in table
     assert summary.rows()[-1].rate == 2.0  # 10 requests over 5 s
 
 
@@ -129,6 +129,23 @@ def test_votes_yml_declares_the_full_profile_with_four_named_phases() -> None:
 
 
 def test_scale_multiplies_arrival_rates_and_keeps_at_least_one() -> None:
-    phases = overrides_for("full", scale=0.1)["config"]["phases"]
-    assert [(p["arrivalRate"], p["rampTo"]) for p in phases] == [(1, 1), (1, 2), (2, 3), (3, 1)]
-    assert PROFILES["full"]["phases"][0]["arrivalRate"] == 2  # the profile itself is untouched
+    def rates(scale: float) -> list[tuple[int, int]]:
+        phases = overrides_for("full", scale)["config"]["phases"]
+        return [(p["arrivalRate"], p["rampTo"]) for p in phases]
+
+    assert rates(2) == [(2, 6), (6, 12), (12, 16), (16, 2)]
+    assert rates(0.1) == [(1, 1)] * 4
+    assert PROFILES["full"]["phases"][2]["rampTo"] == 8  # the profile itself is untouched
+
+
+def test_peak_rates_take_the_busiest_window() -> None:
+    timings = [(100.0 + i * 0.1, "cast_vote", 201, 1.0) for i in range(20)]  # 2 s, 10/s
+    timings += [(110.0, "list_polls", 200, 1.0)]
+    assert peak_rates(timings, window=2) == (10.0, 10.0)
+    assert peak_rates([], window=2) is None
+
+
+def test_summary_names_the_votes_from_before_the_run() -> None:
+    check = TallyCheck({"p1": {"Tea": 7}}, {"p1": {"Tea": 7}}, 0.0, baseline_total=5)
+    table = Summary(_aggregate(), ledger_votes=2, check=check).table()
+    assert "7, expected 7 = 5 before the run + 2 accepted" in table

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from projections import TallyProjector
-from projections.events import TALLY_TOPICS
 from vote_domain.stores import connect
 
 
@@ -21,7 +20,7 @@ async def main(url: str, schedule: list[list[int]], first: int) -> None:
     store = connect(url)
     try:
         notes = {}
-        async for page in store.iter_notifications(topics=TALLY_TOPICS):
+        async for page in store.iter_notifications():
             notes.update((n.id, n) for n in page)
         projector = TallyProjector(store)
         for number in range(first, len(schedule)):

@@ -97,8 +97,8 @@ class VoteLog:
 async def all_notifications(store: EventStore) -> list[Notification]:
     """Every tally-relevant notification in the log."""
     out: list[Notification] = []
-    async for page in store.iter_notifications(page_size=500, topics=TALLY_TOPICS):
-        out.extend(page)
+    async for page in store.iter_notifications(page_size=500):
+        out.extend(n for n in page if n.topic in TALLY_TOPICS)
     return out
 
 

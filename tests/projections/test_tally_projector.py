@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 from tally_log import VoteLog, all_notifications, counts_of
@@ -80,3 +81,27 @@ async def test_closed_poll_is_final_and_its_last_update_says_so(store: EventStor
     assert last.type == "TallyUpdated" and last.schema_version == 1
     tally = await get_tally(store, log.polls[0].id)
     assert tally is not None and tally.final
+
+
+async def test_concurrent_projectors_on_a_hot_poll_count_each_vote_once(
+    store: EventStore,
+) -> None:
+    """Eight projectors at once (as concurrent Lambda invocations), overlapping batches of one
+    hot poll: row locks and deadlock retries keep the effect exactly once."""
+    await migrate(store)
+    log = VoteLog(store)
+    await log.add_polls(1)
+    await log.random_votes(300, voters=60, rng=random.Random(5))
+    notes = await all_notifications(store)
+    rng = random.Random(9)
+    delivery = notes * 2
+    rng.shuffle(delivery)
+    batches = [delivery[i : i + 30] for i in range(0, len(delivery), 30)]
+
+    async def worker(projector: TallyProjector) -> None:
+        while batches:
+            await projector.process(batches.pop())
+
+    await asyncio.gather(*(worker(TallyProjector(store)) for _ in range(8)))
+    assert counts_of(await all_tallies(store)) == log.expected()
+    assert await verify(store) == []

@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, Notification, StoredEvent, Tracking
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    Notification,
+    StoredEvent,
+    Tracking,
+)
 
 from vote_domain.stores import EventStore, Migration
 
@@ -109,6 +115,14 @@ class EventStoreContract:
         assert await ids(2, 10, stop=2) == [2]
         assert await ids(1, 10, stop=2, inclusive_of_start=False) == [2]
         assert await store.max_notification_id() == 3
+
+    async def test_positions_beyond_64_bits(self, store: EventStore) -> None:
+        await store.insert_events([event(uuid4(), 1)])
+        for huge in (2**63, 10**30):
+            assert await store.select_notifications(huge, 10) == []
+            assert [n.id for n in await store.select_notifications(None, 10, stop=huge)] == [1]
+        with pytest.raises(DataError):
+            await store.insert_tracking(Tracking("up", 10**30))
 
     async def test_iter_notifications(self, store: EventStore) -> None:
         for version in range(1, 8):
@@ -224,9 +238,10 @@ class EventStoreContract:
             rows = await txn.execute(f"SELECT COUNT(*) FROM {table}")
         assert rows[0][0] == 0
 
+    @pytest.mark.parametrize("topics", [(), ("topic1",)], ids=["all", "by-topic"])
     @pytest.mark.parametrize("commit", [True, False], ids=["held-commits", "held-rolls-back"])
     async def test_reader_never_passes_a_position_still_in_flight(
-        self, store: EventStore, commit: bool
+        self, store: EventStore, commit: bool, topics: tuple[str, ...]
     ) -> None:
         """Writer A holds position 1 uncommitted while B commits position 2: a reader may
         return B only together with A (or once A has rolled back)."""
@@ -248,7 +263,7 @@ class EventStoreContract:
         await held.wait()
         b = asyncio.create_task(store.insert_events([event(uuid4(), 1)]))
         await asyncio.sleep(0.05)  # lets B commit where the backend allows it (not asserted)
-        reading = asyncio.create_task(store.select_notifications(None, 10))
+        reading = asyncio.create_task(store.select_notifications(None, 10, topics=topics))
         await asyncio.sleep(0.05)
         release.set()
         a_ids, (b_id,) = await a, await b
@@ -278,13 +293,14 @@ class EventStoreContract:
         await held.wait()
         later = asyncio.create_task(store.insert_events([event(uuid4(), 1), event(uuid4(), 1)]))
         await asyncio.sleep(0.05)  # lets the later events commit where the backend allows it
-        ahead = await store.select_notifications(2, 10)  # jumps past position 1
+        ahead = asyncio.create_task(store.select_notifications(2, 10))  # jumps past 1
+        await asyncio.sleep(0.05)
         from_start = asyncio.create_task(store.select_notifications(None, 10))
         await asyncio.sleep(0.05)
         release.set()
         (a_id,), later_ids = await a, await later
         assert a_id == 1 and list(later_ids) == [2, 3]
-        assert [n.id for n in ahead] in ([], [2, 3])
+        assert [n.id for n in await ahead] in ([], [2, 3])
         assert [n.id for n in await from_start] in ([], [1, 2, 3])
 
     async def test_concurrent_writers_and_a_paging_reader(self, store: EventStore) -> None:

@@ -1,4 +1,5 @@
-"""How originator ids are written to and read back from a store's text column.
+"""How originator ids are written to and read back from a store's text column, and the
+greatest position a store can hold.
 
 UUIDs (and strings that spell one) are stored in their canonical 36-character form and read
 back as :class:`uuid.UUID`, as ``eventsourcing``'s SQLite recorder does with its default
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-__all__ = ["decode_originator_id", "encode_originator_id"]
+__all__ = ["MAX_POSITION", "decode_originator_id", "encode_originator_id"]
+
+MAX_POSITION = 2**63 - 1  # no notification id or tracked position can be above this
 
 
 def encode_originator_id(originator_id: UUID | str) -> str:

@@ -35,7 +35,13 @@ from eventsourcing.persistence import (
 )
 from pymysql.constants import CLIENT
 
-__all__ = ["MySQLPool", "errors_translated", "is_connection_error", "params_from_url"]
+__all__ = [
+    "MySQLPool",
+    "errors_translated",
+    "is_connection_error",
+    "params_from_url",
+    "translated",
+]
 
 DEADLOCK = 1213
 LOCK_WAIT_TIMEOUT = 1205
@@ -79,8 +85,15 @@ def errors_translated() -> Iterator[None]:
     try:
         yield
     except DRIVER_ERRORS as e:
-        cls = next((ours for theirs, ours in _ERRORS if isinstance(e, theirs)), PersistenceError)
-        raise cls(str(e)) from e
+        raise translated(e) from e
+
+
+def translated(e: BaseException) -> PersistenceError:
+    """The ``eventsourcing`` twin of driver error ``e``, chained to it."""
+    cls = next((ours for theirs, ours in _ERRORS if isinstance(e, theirs)), PersistenceError)
+    error = cls(str(e))
+    error.__cause__ = e
+    return error
 
 
 def params_from_url(url: str) -> dict[str, Any]:
@@ -132,8 +145,8 @@ class MySQLPool:
         if self._loop is not loop or self._slots is None:
             if self._loop is not None and not self._loop.is_closed():
                 raise OperationalError("this MySQL event store is bound to another event loop")
-            for conn in self._free:  # their loop is gone: detach; sockets close when collected
-                conn._writer = conn._reader = None
+            for conn in self._free:
+                _let_go(conn)
             self._loop, self._slots, self._free = loop, asyncio.Semaphore(self._size), []
         return loop, self._slots
 
@@ -172,3 +185,15 @@ class MySQLPool:
 def _alive(conn: aiomysql.Connection) -> bool:
     reader = conn._reader
     return not conn.closed and reader is not None and not (reader.at_eof() or reader.exception())
+
+
+def _let_go(conn: aiomysql.Connection) -> None:
+    """Close the socket of a connection whose event loop has closed (so it cannot be closed
+    through the loop), and detach it."""
+    transport = conn._writer.transport if conn._writer is not None else None
+    sock = getattr(transport, "_sock", None)
+    if sock is not None:
+        sock.close()
+        transport._sock = None  # type: ignore[union-attr]
+        transport._closing = True  # type: ignore[union-attr]
+    conn._writer = conn._reader = None

@@ -69,7 +69,7 @@ TRACKING_INSERT = (
 NOTIFICATION_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
 
 
-def _event_params(s: StoredEvent) -> list[Any]:
+def event_params(s: StoredEvent) -> list[Any]:
     return [encode_originator_id(s.originator_id), s.originator_version, s.topic, s.state]
 
 
@@ -90,7 +90,7 @@ async def append(
         statements.append(GATE_SHARED)
     for s in stored_events:
         statements.append(INSERT_EVENT)
-        params += _event_params(s)
+        params += event_params(s)
     if tracking is not None:
         statements += [TRACKING_LOCK, TRACKING_INSERT]
         params += _tracking_params(tracking)
@@ -128,7 +128,7 @@ async def insert_in_transaction(
     params: list[Any] = []
     for s in stored_events:
         statements.append(INSERT_EVENT)
-        params += _event_params(s)
+        params += event_params(s)
     if tracking is not None:
         statements += [TRACKING_LOCK, TRACKING_INSERT]
         params += _tracking_params(tracking)
@@ -224,13 +224,6 @@ def max_and_count_above(position: int) -> Statement:
     return (
         "SELECT MAX(notification_id), COUNT(*) FROM stored_events WHERE notification_id > %s",
         [position],
-    )
-
-
-def count_between(above: int, up_to: int) -> Statement:
-    return (
-        "SELECT COUNT(*) FROM stored_events WHERE notification_id > %s AND notification_id <= %s",
-        [above, up_to],
     )
 
 

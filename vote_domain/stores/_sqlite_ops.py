@@ -71,7 +71,7 @@ INSERT_EVENT = (
 )
 NOTIFICATION_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
 
-_ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
+_ERRORS: tuple[tuple[type[Exception], type[PersistenceError]], ...] = (
     (sqlite3.IntegrityError, IntegrityError),
     (sqlite3.OperationalError, OperationalError),
     (sqlite3.ProgrammingError, ProgrammingError),
@@ -80,6 +80,7 @@ _ERRORS: tuple[tuple[type[sqlite3.Error], type[PersistenceError]], ...] = (
     (sqlite3.InternalError, InternalError),
     (sqlite3.NotSupportedError, NotSupportedError),
     (sqlite3.DatabaseError, DatabaseError),
+    (OverflowError, DataError),
 )
 
 
@@ -87,7 +88,7 @@ def translated(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) 
     """``fn(conn)``, with any :mod:`sqlite3` error raised as its ``eventsourcing`` twin."""
     try:
         return fn(conn)
-    except sqlite3.Error as e:
+    except (sqlite3.Error, OverflowError) as e:  # OverflowError: an int beyond 64 bits
         cls = next((ours for theirs, ours in _ERRORS if isinstance(e, theirs)), PersistenceError)
         raise cls(str(e)) from e
 

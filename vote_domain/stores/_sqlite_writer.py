@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent, Tracking
@@ -181,9 +182,7 @@ class SQLiteWriter(threading.Thread):
         for request in group:
             conn.execute("SAVEPOINT append")
             try:
-                ids = ops.translated(
-                    lambda c, r=request: ops.insert_events(c, r.stored_events, r.tracking), conn
-                )
+                ids = ops.translated(partial(_insert, request), conn)
             except Exception as e:
                 conn.execute("ROLLBACK TO append")
                 conn.execute("RELEASE append")
@@ -192,3 +191,7 @@ class SQLiteWriter(threading.Thread):
             conn.execute("RELEASE append")
             outcomes.append((request, ids, None))
         conn.execute("COMMIT")
+
+
+def _insert(request: InsertRequest, conn: sqlite3.Connection) -> list[int]:
+    return ops.insert_events(conn, request.stored_events, request.tracking)

@@ -1,10 +1,11 @@
 """The MySQL event store, for MariaDB 10.11 and MySQL 8.0 / Aurora MySQL 3, on aiomysql.
 
-All of the store's MySQL SQL is in this module. Tables are InnoDB; notification ids are a
-``BIGINT AUTO_INCREMENT`` primary key; originator ids are ASCII text (UUIDs in their
-36-character form); connections run READ COMMITTED and autocommit, and every write is one
-explicit, durable transaction. An append is one round trip: ``START TRANSACTION``, the gate
-(below), one INSERT per event and ``COMMIT`` go as one multi-statement batch.
+The store's SQL is all in :mod:`vote_domain.stores._mysql_sql`. Tables are InnoDB;
+notification ids are a ``BIGINT AUTO_INCREMENT`` primary key; originator ids are ASCII text
+(UUIDs in their 36-character form); connections run READ COMMITTED and autocommit, and every
+write is one explicit, durable transaction. An append is one round trip: ``START
+TRANSACTION``, the gate (below), one INSERT per event and ``COMMIT`` go as one
+multi-statement batch.
 
 Gap safety
 ----------
@@ -27,13 +28,17 @@ follows, so ``H`` >= every committed id, and every id assigned later is greater 
 assigned before (AUTO_INCREMENT is monotonic, even across restarts since it never goes below
 MAX+1), hence > ``H``. So the set of committed ids <= ``H`` is final. []
 
-A reader therefore never returns an event above a *safe* position: ids <= the latest HWM,
-extended without any lock when the ids read are contiguous (every id in (safe, last] present
-and committed means none of them can appear later). :meth:`select_notifications` reads its
-page; if it reaches above the safe position and is not contiguous there, it computes a new
-HWM (concurrent readers share one computation) and reads the page again up to it. The gate
-is thus taken only when an id is missing: a rolled-back or failed insert (permanent holes,
-passed once) or a writer still in flight.
+A reader therefore never returns an event above a *safe* position, below which the log is
+known to be final. The store keeps the highest one it has established and extends it without
+any lock when the ids are contiguous: if every id in (safe, N] is present and committed, none
+of them can appear later, so N is safe too. :meth:`select_notifications` reads its page; if
+the page reaches above the safe position with no hole in it (ids from one snapshot, checked
+without a topic filter) it is returned as it is. Otherwise the store establishes a new safe
+position -- the end of the log if ``MAX`` and ``COUNT`` above the old one show no hole, else
+a fresh HWM (concurrent readers share one) -- and reads the page again up to it. The gate is
+thus taken only when an id is missing: a rolled-back or failed insert (a permanent hole,
+passed once) or a writer still in flight. :meth:`max_notification_id` returns the same safe
+position.
 
 The proof assumes every writer goes through this store (or takes the gate the same way).
 """
@@ -49,7 +54,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, StoredEvent, Tracking
 
 from vote_domain.stores import _mysql_sql as sql
-from vote_domain.stores._ids import decode_originator_id, encode_originator_id
+from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
 from vote_domain.stores._mysql_conn import MySQLPool, params_from_url
 from vote_domain.stores._mysql_run import Runner
@@ -152,32 +157,30 @@ class MySQLEventStore(EventStore):
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
+        if start is not None and start > MAX_POSITION:
+            return []  # nothing can be there (and the driver could not bind it)
+        stop = None if stop is None else min(stop, MAX_POSITION)
         page = await self._page(start, limit, stop, topics, inclusive_of_start)
         if not page or page[-1].id <= self._safe:
             return page
-        # Ids up to the caller's position are final (it was read from this log, gap-safely);
-        # but only a run contiguous from the store's own safe position extends that position.
-        safe = self._safe
-        floor = 0 if start is None else start if not inclusive_of_start else start - 1
-        base = max(safe, floor)
-        if await self._contiguous(base, page, topics):
-            if base == safe:
-                self._safe = max(self._safe, page[-1].id)
-            return page
-        hwm = await self._high_water_mark()
-        bound = hwm if stop is None else min(stop, hwm)
-        return await self._page(start, limit, bound, topics, inclusive_of_start)
+        if not topics:
+            # Ids up to the caller's position are final (it was read from this log); ids
+            # present without a hole above it in this one snapshot are final too. Only a run
+            # from the store's own safe position extends that position.
+            safe = self._safe
+            floor = 0 if start is None else start if not inclusive_of_start else start - 1
+            base = max(safe, floor)
+            if [n.id for n in page if n.id > base] == list(range(base + 1, page[-1].id + 1)):
+                if base == safe:
+                    self._safe = max(self._safe, page[-1].id)
+                return page
+        bound = await self._safe_position()
+        return await self._page(
+            start, limit, bound if stop is None else min(stop, bound), topics, inclusive_of_start
+        )
 
     async def max_notification_id(self) -> int | None:
-        rows = await self._run.read(*sql.max_and_count_above(self._safe))
-        top, count = rows[0]
-        if top is None:
-            return self._safe or None
-        if count == top - self._safe:  # every id above the safe position is present
-            self._safe = max(self._safe, top)
-            return top
-        hwm = await self._high_water_mark()
-        return hwm or None
+        return await self._safe_position() or None
 
     async def max_tracking_id(self, application_name: str) -> int | None:
         rows = await self._run.read(*sql.max_tracking_id(application_name))
@@ -203,14 +206,16 @@ class MySQLEventStore(EventStore):
             for n, o, v, t, s in await self._run.read(statement, params)
         ]
 
-    async def _contiguous(self, base: int, page: list[Notification], topics: Sequence[str]) -> bool:
-        """True if every id in (base, last id of ``page``] is present and committed."""
-        last = page[-1].id
-        if not topics:
-            above = [n.id for n in page if n.id > base]
-            return above == list(range(base + 1, last + 1))
-        rows = await self._run.read(*sql.count_between(base, last))
-        return rows[0][0] == last - base
+    async def _safe_position(self) -> int:
+        """A position below which the log is final, as high as is cheaply known: the end of
+        the log if no id above the last safe position is missing, else a fresh HWM."""
+        safe = self._safe
+        if safe:  # (a cold process goes straight to the HWM rather than count the log)
+            top, count = (await self._run.read(*sql.max_and_count_above(safe)))[0]
+            if top is None or count == top - safe:
+                self._safe = max(self._safe, top or 0)
+                return self._safe
+        return await self._high_water_mark()
 
     async def _high_water_mark(self) -> int:
         """A fresh HWM (see the module docstring); concurrent callers share one."""

@@ -28,6 +28,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
 from vote_domain.stores import _sqlite_ops as ops
+from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores._migrations import in_order
 from vote_domain.stores._sqlite_writer import (
     CallRequest,
@@ -172,6 +173,9 @@ class SQLiteEventStore(EventStore):
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
+        if start is not None and start > MAX_POSITION:
+            return []  # nothing can be there (and the driver could not bind it)
+        stop = None if stop is None else min(stop, MAX_POSITION)
         return await self._read(
             lambda c: ops.select_notifications(
                 c, start, limit, stop, topics, inclusive_of_start=inclusive_of_start

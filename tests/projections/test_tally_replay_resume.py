@@ -1,0 +1,43 @@
+"""An interrupted replay resumes from its checkpoint and ends with the right tallies."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from tally_log import VoteLog, counts_of
+
+from projections import all_tallies, list_sets, migrate, replay
+from vote_domain.stores.base import EventStore
+
+
+class Interrupted(Exception):
+    pass
+
+
+async def test_interrupted_replay_resumes_from_its_checkpoint(store: EventStore) -> None:
+    await migrate(store)
+    log = VoteLog(store)
+    await log.add_polls(2)
+    await log.random_votes(300, voters=50, rng=random.Random(2))
+    end = 0
+
+    def stop_halfway(done: int, total: int) -> None:
+        nonlocal end
+        end = total
+        if done > total // 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        await replay(store, into="green", page_size=10, flush_every=30, progress=stop_halfway)
+    green = {s.name: s for s in await list_sets(store)}["green"]
+    assert green.status == "building"
+    assert 0 < green.checkpoint < end  # some flushed, not all
+
+    seen: list[int] = []
+    result = await replay(
+        store, into="green", page_size=10, flush_every=30, progress=lambda d, t: seen.append(t)
+    )
+    assert seen[0] == end - green.checkpoint  # resumed, not restarted
+    assert result.set_name == "green" and result.replaced == "blue"
+    assert counts_of(await all_tallies(store)) == log.expected()
