@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
 from handlers.errors import RouteNotFound
 from handlers.observability import correlation_id, logger, metrics
 from handlers.resolver import ConcurrentHttpResolver
-from handlers.responses import Response, error_response
+from handlers.responses import error_response
 from handlers.routes import register
 
 __all__ = ["app", "handle", "handler"]
@@ -42,13 +43,16 @@ def _any_error(exc: Exception) -> Response:
     elif response.status_code >= 500:
         logger.warning("store unavailable", extra={"error": str(exc)})
     else:
-        _count_rejection(response.status_code, exc)
+        _count_rejection(response.status_code)
     return response
 
 
-def _count_rejection(status: int, exc: Exception) -> None:
+def _count_rejection(status: int) -> None:
+    """Metrics of refused votes: conflicts (409) and rejections (400, 413, 422)."""
     from handlers.observability import count
 
+    if "/votes" not in app.current_event.path:
+        return
     if status == 409:
         count("VoteConflict")
     elif status in (400, 413, 422):

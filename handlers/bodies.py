@@ -63,6 +63,8 @@ def read_body(model: type[T], body: str | None, limit: int, *, optional: bool = 
         data: Any = json.loads(body)
     except ValueError as e:
         raise MalformedJson(f"the body is not valid JSON: {e.msg}") from None
+    except RecursionError:
+        raise MalformedJson("the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise MalformedJson("the body must be a JSON object")
     try:

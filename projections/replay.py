@@ -129,7 +129,13 @@ def _fold_page(batch: _Batch, page: Sequence[TallyRow], polls_hex: dict[str, str
 
 
 async def _flush(
-    store: EventStore, sql: TallySQL, name: str, batch: _Batch, checkpoint: int
+    store: EventStore,
+    sql: TallySQL,
+    name: str,
+    batch: _Batch,
+    checkpoint: int,
+    *,
+    ballots_from: int | None = None,
 ) -> None:
     """Write ``batch`` and the checkpoint in one transaction. Ballot rows (version, option
     held) are upserted by the database straight from the log rows of the batch's range."""
@@ -142,7 +148,9 @@ async def _flush(
         for pid, (v, total, pos, ts, final) in sorted(batch.polls.items())
     ]
     async with store.transaction() as tx:
-        await tx.execute(sql.ballots_from_log(name), (batch.after, checkpoint))
+        if ballots_from is not None:
+            whole = sql.ballots_from_log(name, whole=ballots_from == 0)
+            await tx.execute(whole, (ballots_from, checkpoint))
         if counts:
             await tx.executemany(sql.upsert_counts(name, 1), counts)
         if polls:
@@ -168,6 +176,10 @@ async def fold_into_set(
     done = 0
     polls_hex: dict[str, str] = {}
     batch = _Batch(position)
+    # A first build writes its ballot rows once, at its end, in key order: a million random
+    # keys inserted flush after flush would rewrite most of the table's pages every time.
+    async with store.transaction() as tx:
+        first_build = not await tx.execute(sql.any_ballot(name))
     pending: asyncio.Task[None] | None = None
     try:
         async for page in scan(store, position, end, page_size):
@@ -179,14 +191,24 @@ async def fold_into_set(
             if batch.events >= flush_every:
                 if pending is not None:
                     await pending
-                pending = asyncio.create_task(_flush(store, sql, name, batch, position))
+                pending = asyncio.create_task(
+                    _flush(
+                        store,
+                        sql,
+                        name,
+                        batch,
+                        position,
+                        ballots_from=None if first_build else batch.after,
+                    )
+                )
                 batch = _Batch(position)
         position = max(position, end)  # every tally event up to ``end`` has been read
         if pending is not None:
             await pending
             pending = None
-        if batch.events or position != info.checkpoint:
-            await _flush(store, sql, name, batch, position)
+        await _flush(
+            store, sql, name, batch, position, ballots_from=0 if first_build else batch.after
+        )
     finally:
         if pending is not None:
             pending.cancel()

@@ -52,7 +52,7 @@ class TallySQL:
 
     def drop_set(self, name: str) -> list[str]:
         p = f"tally_{check_set_name(name)}"
-        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in ("polls", "counts", "ballots")]
+        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in ("polls", "counts", "ballots", "staging")]
 
     # -- sets --------------------------------------------------------------------------------
 
@@ -102,10 +102,14 @@ class TallySQL:
         """Rows (ballot_id, version, choice)."""
         raise NotImplementedError
 
-    def ballots_from_log(self, name: str) -> str:
+    def ballots_from_log(self, name: str, *, whole: bool = False) -> str:
         """Upsert the ballot rows of every ballot event with a position in (?, ?], straight
-        from the log table, each ballot ending at its last event there."""
+        from the log table in (ballot, version) order, so each ballot ends at its last event
+        there. ``whole``: the range is (nearly) the whole log, the plan may differ."""
         raise NotImplementedError
+
+    def any_ballot(self, name: str) -> str:
+        return f"SELECT 1 FROM tally_{name}_ballots LIMIT 1"
 
     def upsert_counts(self, name: str, count: int) -> str:
         """Rows (poll_id, choice, ordinal or NULL, delta): add delta, keep a known ordinal."""

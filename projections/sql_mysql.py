@@ -92,7 +92,7 @@ class MySQLTallySQL(TallySQL):
             " ON DUPLICATE KEY UPDATE version = VALUES(version), choice = VALUES(choice)"
         )
 
-    def ballots_from_log(self, name: str) -> str:
+    def ballots_from_log(self, name: str, *, whole: bool = False) -> str:
         topics = ",".join(f"'{t}'" for t in BALLOT_TOPICS)
         return (
             f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"

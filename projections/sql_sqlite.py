@@ -70,7 +70,7 @@ class SQLiteTallySQL(TallySQL):
             " version = excluded.version, choice = excluded.choice"
         )
 
-    def ballots_from_log(self, name: str) -> str:
+    def ballots_from_log(self, name: str, *, whole: bool = False) -> str:
         topics = ",".join(f"'{t}'" for t in BALLOT_TOPICS)
         return (
             f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
@@ -78,7 +78,7 @@ class SQLiteTallySQL(TallySQL):
             f" CASE WHEN topic = '{RETRACTED_TOPIC}' THEN NULL"
             " ELSE json_extract(CAST(state AS TEXT), '$.option') END"
             " FROM stored_events WHERE notification_id > ? AND notification_id <= ?"
-            f" AND topic IN ({topics})"
+            f" AND {'+' if whole else ''}topic IN ({topics})"
             " ORDER BY originator_id, originator_version"
             " ON CONFLICT (ballot_id) DO UPDATE SET"
             " version = excluded.version, choice = excluded.choice"

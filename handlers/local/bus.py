@@ -1,6 +1,7 @@
 """The local app's in-process event bus: log -> live tally projector -> publisher.
 
-Every commit of the voting service wakes :class:`InProcessBus`; one task then reads the log
+Every commit of the voting service wakes :class:`InProcessBus` (run on a thread of its own by
+:mod:`handlers.local.bus_thread`); one task then reads the log
 from the last position it handled, in position order, and feeds the projector batch by batch
 (the projector publishes ``TallyUpdated`` to the in-process publisher, hence to SSE clients).
 Reading the log rather than the hook's recordings makes the bus gap-safe: events committed by

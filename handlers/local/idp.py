@@ -144,11 +144,10 @@ class LocalIdentityProvider:
         if flow == "USER_PASSWORD_AUTH":
             user = await self._authenticate(params)
             auth_time, origin_jti = int(self.clock()), str(uuid.uuid4())
-            result = self._tokens(user, auth_time, origin_jti)
-            result["RefreshToken"] = self._refresh_token(user, auth_time, origin_jti)
+            result = await asyncio.to_thread(self._tokens, user, auth_time, origin_jti, True)
         elif flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
             user, auth_time, origin_jti = await self._refreshing(params)
-            result = self._tokens(user, auth_time, origin_jti)
+            result = await asyncio.to_thread(self._tokens, user, auth_time, origin_jti)
         else:
             raise invalid_parameter(
                 f"AuthFlow {flow} is not supported by the local identity provider "
@@ -238,8 +237,11 @@ class LocalIdentityProvider:
     def _sign(self, claims: dict[str, Any]) -> str:
         return self.minter.sign(claims)
 
-    def _tokens(self, user: UserRecord, auth_time: int, origin_jti: str) -> dict[str, Any]:
-        return self.minter.tokens(
+    def _tokens(
+        self, user: UserRecord, auth_time: int, origin_jti: str, with_refresh: bool = False
+    ) -> dict[str, Any]:
+        """The AuthenticationResult (RSA signing: run it off the event loop)."""
+        result = self.minter.tokens(
             sub=user.sub,
             username=user.username,
             groups=self._groups(user),
@@ -247,6 +249,8 @@ class LocalIdentityProvider:
             auth_time=auth_time,
             origin_jti=origin_jti,
         )
-
-    def _refresh_token(self, user: UserRecord, auth_time: int, origin_jti: str) -> str:
-        return self.minter.refresh_token(sub=user.sub, auth_time=auth_time, origin_jti=origin_jti)
+        if with_refresh:
+            result["RefreshToken"] = self.minter.refresh_token(
+                sub=user.sub, auth_time=auth_time, origin_jti=origin_jti
+            )
+        return result

@@ -28,7 +28,12 @@ def body(app: ConcurrentHttpResolver, model: type[T], *, optional: bool = False)
     from handlers.settings import get_settings
 
     event = app.current_event
-    text = event.decoded_body if event.body is not None else None
+    try:
+        text = event.decoded_body if event.body is not None else None
+    except ValueError:  # not UTF-8 (UnicodeDecodeError) or bad base64 (binascii.Error)
+        from handlers.errors import MalformedJson
+
+        raise MalformedJson("the body is not UTF-8 text") from None
     return read_body(model, text, get_settings().max_body_bytes, optional=optional)
 
 

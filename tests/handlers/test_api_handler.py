@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -267,3 +268,21 @@ def test_an_unreachable_store_is_503_with_retry_after(
     status, body, headers = call(load_event("get_poll"))
     assert (status, body["error"]["code"]) == (503, "unavailable")
     assert headers["Retry-After"] == "1"
+
+
+def test_votes_cast_and_conflicts_are_emf_metrics(
+    api: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registered()
+    poll_id = a_poll()
+    capsys.readouterr()
+    # WHEN a vote is cast, then contradicted
+    call(load_event("cast_vote", poll_id=poll_id))
+    call(load_event("cast_vote", poll_id=poll_id, body={"option": "Spaces"}))
+    # THEN each invocation printed its CloudWatch embedded-metric-format record
+    records = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
+    ]
+    names = [m["Name"] for r in records for m in r["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    assert names == ["VoteCast", "VoteConflict"]
+    assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Votes" for r in records)

@@ -76,8 +76,18 @@ def container_on(tmp_path: Path) -> Iterator[Any]:
         return built
 
     yield configure
+
+    async def close_clients() -> None:
+        relays = [relay._scheduled] if relay._scheduled else []
+        if bootstrap._container is not None:
+            relays += [getattr(f, "__self__", None) for f in bootstrap._container.listeners]
+        for each in relays:
+            if isinstance(each, relay.Relay):
+                await each.aclose()
+        await bootstrap.close()
+
+    runtime.run(close_clients())
     relay._scheduled = None
-    runtime.run(bootstrap.close())
     bootstrap.configure()
 
 

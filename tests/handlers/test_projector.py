@@ -214,6 +214,9 @@ def lambda_container(tmp_path: Path, aws: str) -> Iterator[tuple[Settings, str]]
     try:
         yield settings, queue_url
     finally:
+        live = projector._projector
+        if live is not None and live.publisher is not None:
+            runtime.run(live.publisher.aclose())
         projector._projector = None
         runtime.run(bootstrap.close())
         bootstrap.configure()

@@ -23,6 +23,8 @@ from eventsourcing.persistence import (
 
 from vote_domain.stores import EventStore, Migration
 
+from .contract_concurrent import ConcurrentCallsContract
+
 
 def event(originator_id: UUID | str, version: int, topic: str = "topic1") -> StoredEvent:
     return StoredEvent(originator_id, version, topic, f"state-{version}".encode())
@@ -32,7 +34,7 @@ class _Rollback(Exception):
     """Raised inside a transaction to roll it back."""
 
 
-class EventStoreContract:
+class EventStoreContract(ConcurrentCallsContract):
     """Every :class:`EventStore` method's semantics."""
 
     async def test_insert_and_select_events(self, store: EventStore) -> None:
@@ -212,6 +214,35 @@ class EventStoreContract:
         assert await store.max_notification_id() is None
         await store.insert_events([event(oid, 1)])
         assert await store.select_events(oid) == [event(oid, 1)]
+
+    async def test_cancelled_wait_for_a_transaction_leaves_the_store_usable(
+        self, store: EventStore
+    ) -> None:
+        oid = uuid4()
+        held = asyncio.Event()
+        release = asyncio.Event()
+
+        async def hold() -> None:
+            async with store.transaction() as txn:
+                await txn.insert_events([event(oid, 1)])
+                held.set()
+                await release.wait()
+
+        holder = asyncio.create_task(hold())
+        await held.wait()
+
+        async def wait_for_transaction() -> None:
+            async with store.transaction():
+                pass
+
+        waiter = asyncio.create_task(wait_for_transaction())
+        await asyncio.sleep(0.05)
+        waiter.cancel()
+        release.set()
+        await holder
+        # A liveness bound, not a timing assertion: a stuck writer never answers.
+        await asyncio.wait_for(store.insert_events([event(oid, 2)]), timeout=30)
+        assert [e.originator_version for e in await store.select_events(oid)] == [1, 2]
 
     async def test_migrate_is_idempotent_and_ordered(self, store: EventStore) -> None:
         assert await store.migrate() == []

@@ -78,7 +78,7 @@ class Coalescer(Generic[R, T]):
                 for _, future in batch:
                     future.cancel()
                 raise
-            except BaseException as e:  # noqa: BLE001 -- handed to every caller
+            except BaseException as e:  # handed to every caller of the batch
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(e)

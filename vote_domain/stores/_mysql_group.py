@@ -126,9 +126,12 @@ async def select_streams(
     streams: dict[str, list[StoredEvent]] = {}
     async with conn.cursor() as cur:
         await cur.execute(statement, params)
-        for oid, v, t, s in await cur.fetchall():
-            events = streams.get(oid)
-            if events is None:
-                events = streams[oid] = []
-            events.append(StoredEvent(decode_originator_id(oid), v, t, s))
+        rows = await cur.fetchall()
+    events: list[StoredEvent] = []
+    last = originator_id = None
+    for oid, v, t, s in rows:  # (ordered by originator id)
+        if oid != last:
+            last, originator_id, events = oid, decode_originator_id(oid), []
+            streams[oid] = events
+        events.append(StoredEvent(originator_id, v, t, s))
     return streams

@@ -49,7 +49,11 @@ class Runner:
                 await cur.execute(statement, params)
                 return list(await cur.fetchall())
 
-        return await self._attempt(select, is_read=True, retry_deadlock=True)
+        return await self.read_with(select)
+
+    async def read_with(self, fn: Callable[[aiomysql.Connection], Awaitable[T]]) -> T:
+        """``fn(connection)``, which only reads (so it may be retried)."""
+        return await self._attempt(fn, is_read=True, retry_deadlock=True)
 
     async def write(
         self, fn: Callable[[aiomysql.Connection], Awaitable[T]], *, retry_deadlock: bool = False

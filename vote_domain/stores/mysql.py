@@ -53,7 +53,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent, Tracking
 
+from vote_domain.stores import _mysql_group as group
 from vote_domain.stores import _mysql_sql as sql
+from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
 from vote_domain.stores._mysql_conn import MySQLPool, params_from_url
@@ -62,6 +64,9 @@ from vote_domain.stores._mysql_txn import open_transaction
 from vote_domain.stores.base import EventStore, Migration, Transaction
 
 __all__ = ["MySQLEventStore"]
+
+#: Appends larger than this (bytes of state) are not grouped with others.
+GROUP_MAX_STATE = 256 * 1024
 
 
 class MySQLEventStore(EventStore):
@@ -76,6 +81,8 @@ class MySQLEventStore(EventStore):
         pool_size: int = 10,
         pool_recycle_s: int = 300,
         connect_timeout_s: float = 10.0,
+        group_size: int = 64,
+        groups_in_flight: int = 3,
         **params: Any,
     ) -> None:
         self.params = {**(params_from_url(url) if url else {}), **params}
@@ -89,6 +96,12 @@ class MySQLEventStore(EventStore):
             connect_timeout_s=connect_timeout_s,
         )
         self._run = Runner(self._pool)
+        self._appends: Coalescer[Sequence[StoredEvent], list[int]] = Coalescer(
+            self._append_group, max_batch=group_size, max_in_flight=groups_in_flight
+        )
+        self._reads: Coalescer[list[str], dict[str, list[StoredEvent]]] = Coalescer(
+            self._read_streams, max_batch=group_size, max_in_flight=groups_in_flight
+        )
         self._safe = 0  # every id <= this is final (see the module docstring)
         self._hwm: asyncio.Future[int] | None = None
         self.gate_waits = 0  # high-water marks computed under the exclusive gate (a metric)
@@ -113,6 +126,8 @@ class MySQLEventStore(EventStore):
         tracking: Tracking | None = kwargs.get("tracking")
         if not stored_events and tracking is None:
             return []
+        if tracking is None and sum(len(s.state) for s in stored_events) <= GROUP_MAX_STATE:
+            return await self._appends.submit(stored_events)
         return await self._run.write(
             lambda conn: sql.append(conn, stored_events, tracking), retry_deadlock=True
         )
@@ -134,19 +149,34 @@ class MySQLEventStore(EventStore):
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
+        if gt is None and lte is None and not desc and limit is None:
+            key = encode_originator_id(originator_id)
+            return (await self._reads.submit([key])).get(key, [])
         statement, params = sql.select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
         return sql.decode_events(originator_id, await self._run.read(statement, params))
 
     async def select_streams(
         self, originator_ids: Sequence[UUID | str]
     ) -> dict[UUID | str, Sequence[StoredEvent]]:
-        keys = {encode_originator_id(oid): oid for oid in originator_ids}
-        streams: dict[UUID | str, list[StoredEvent]] = {oid: [] for oid in originator_ids}
-        if keys:
-            statement, params = sql.select_streams(list(keys))
-            for oid, v, t, s in await self._run.read(statement, params):
-                streams[keys[oid]].append(StoredEvent(decode_originator_id(oid), v, t, s))
-        return dict(streams)
+        keys = {oid: encode_originator_id(oid) for oid in originator_ids}
+        found = await self._reads.submit(list(set(keys.values()))) if keys else {}
+        return {oid: found.get(key, []) for oid, key in keys.items()}
+
+    # -- grouped appends and reads (see the module docstring) -------------------------------
+
+    async def _append_group(self, requests: list[Sequence[StoredEvent]]) -> list[Any]:
+        return await self._run.write(
+            lambda conn: group.append_group(conn, requests), retry_deadlock=True
+        )
+
+    async def _read_streams(self, requests: list[list[str]]) -> list[dict[str, list[StoredEvent]]]:
+        keys = list(dict.fromkeys(key for request in requests for key in request))
+        statement, params = sql.select_streams(keys)
+        found = await self._run.read_with(
+            lambda conn: group.select_streams(conn, statement, params)
+        )
+        # (each caller gets lists of its own; the events themselves are immutable)
+        return [{k: list(found[k]) for k in request if k in found} for request in requests]
 
     async def select_notifications(
         self,

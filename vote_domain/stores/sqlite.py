@@ -197,7 +197,14 @@ class SQLiteEventStore(EventStore):
         loop = asyncio.get_running_loop()
         session = SessionRequest(loop, loop.create_future())
         writer.submit(session)
-        await session.future
+        try:
+            await session.future
+        except BaseException:
+            # Cancelled while waiting: the writer may still begin this session, so queue the
+            # call that ends it (with a rollback) or the writer would wait for it forever.
+            ending = CallRequest(loop, loop.create_future(), lambda _: None, ends_session=True)
+            session.calls.put(ending)
+            raise
         txn = _SQLiteTransaction(session)
         try:
             yield txn
