@@ -18,18 +18,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Recording
 
+    from handlers.db_secret import DatabaseSecret, SecretReader
     from handlers.settings import Settings
     from projections.projector import TallyProjector
     from projections.publishers.inprocess import InProcessPublisher
     from projections.tally import Tally
     from vote_domain import EventStore, VotingService
+    from vote_domain.stores.base import Migration
 
-__all__ = ["Container", "close", "configure", "container", "database_url"]
+__all__ = ["Container", "close", "configure", "container", "database_url", "open_store"]
 
 Listener = Callable[["Sequence[Recording]"], Awaitable[None]]
 
@@ -44,18 +45,21 @@ class Container:
     projector: TallyProjector
     publisher: InProcessPublisher | None
     listeners: list[Listener] = field(default_factory=list)
+    local: bool = False
+    """The local app (in-process bus, local IdP) rather than a Lambda."""
 
     async def on_recorded(self, recordings: Sequence[Recording]) -> None:
         """Tell every listener what was just committed (the service's hook)."""
         for listener in list(self.listeners):
             await listener(recordings)
 
-    async def migrate(self) -> None:
-        """Create or upgrade the event store's and the tally projection's tables."""
-        from projections.schema import migrate
+    async def migrate(self) -> list[Migration]:
+        """Create or upgrade every component's tables (:func:`handlers.migrate.apply_all`:
+        event log, tallies, relay marks, and the local IdP's users in the local app); the
+        migrations applied now."""
+        from handlers.migrate import apply_all
 
-        await self.store.migrate()
-        await migrate(self.store)
+        return await apply_all(self.store, local=self.local)
 
     async def results(
         self, poll_id: str, *, at: datetime | None = None, position: int | None = None
@@ -105,27 +109,50 @@ async def close() -> None:
 
 def database_url(settings: Settings) -> str:
     """The event store URL: ``database_url``, else one made from the RDS secret, else SQLite."""
+    return _locate(settings, None)[0]
+
+
+def open_store(
+    settings: Settings,
+    *,
+    pool_size: int | None = None,
+    secret_reader: SecretReader | None = None,
+    **options: Any,
+) -> EventStore:
+    """The event store ``settings`` name (not yet connected; ``options`` go to its class;
+    ``pool_size``, default ``settings.database_pool_size``, to MySQL's only).
+
+    With the login in a secret (``VOTES_DATABASE_SECRET_ARN``), a login the server refuses
+    (the password was rotated) makes the store re-read the secret once and connect again.
+    ``secret_reader`` replaces Secrets Manager (tests)."""
+    from vote_domain import connect
+
+    url, secret = _locate(settings, secret_reader)
+    if url.startswith("mysql"):
+        options["pool_size"] = pool_size or settings.database_pool_size
+        if secret is not None:
+            options["on_access_denied"] = secret.fresh_login
+    return connect(url, **options)
+
+
+def _locate(
+    settings: Settings, secret_reader: SecretReader | None
+) -> tuple[str, DatabaseSecret | None]:
+    from handlers.db_secret import DatabaseSecret, secrets_manager_reader
     from handlers.settings import DEFAULT_DATABASE_URL
 
     if settings.database_url:
-        return settings.database_url
+        return settings.database_url, None
     if settings.database_secret_arn:
         if not settings.database_host:
             raise RuntimeError("VOTES_DATABASE_SECRET_ARN needs VOTES_DATABASE_HOST")
-        import json
-
-        import boto3
-
-        client = boto3.client("secretsmanager", region_name=settings.region)
-        secret = json.loads(
-            client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"]
+        reader = secret_reader or secrets_manager_reader(
+            settings.database_secret_arn, settings.region
         )
-        user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
-        return (
-            f"mysql://{user}:{password}@{settings.database_host}:{settings.database_port}"
-            f"/{settings.database_name}"
-        )
-    return DEFAULT_DATABASE_URL
+        secret = DatabaseSecret(reader)
+        url = secret.url(settings.database_host, settings.database_port, settings.database_name)
+        return url, secret
+    return DEFAULT_DATABASE_URL, None
 
 
 def _build() -> Container:
@@ -133,15 +160,11 @@ def _build() -> Container:
     from handlers.settings import get_settings
     from projections.projector import TallyProjector
     from projections.publishers.inprocess import InProcessPublisher
-    from vote_domain import VotingService, connect
+    from vote_domain import VotingService
 
     settings = _settings or get_settings()
     logger.setLevel(settings.log_level.upper())
-    url = database_url(settings)
-    options: dict[str, Any] = {}
-    if url.startswith("mysql"):
-        options["pool_size"] = settings.database_pool_size
-    store = connect(url, **options)
+    store = open_store(settings)
     publisher = InProcessPublisher() if _in_process_bus else None
     projector = TallyProjector(store, publisher)
     box: dict[str, Container] = {}
@@ -150,7 +173,7 @@ def _build() -> Container:
         await box["c"].on_recorded(recordings)
 
     service = VotingService(store, on_recorded=on_recorded)
-    built = Container(settings, store, service, projector, publisher)
+    built = Container(settings, store, service, projector, publisher, local=_in_process_bus)
     box["c"] = built
     if settings.event_bus_name and not _in_process_bus:
         _add_relay(built)

@@ -99,24 +99,23 @@ def serve(
 def migrate(database: DatabaseOption = None) -> None:
     """Create or upgrade every table (event store, tallies, local users); idempotent."""
     from handlers import bootstrap
+    from handlers.migrate import apply_all
     from handlers.runtime import run
 
     settings = _settings(database_url=database)
-    bootstrap.configure(settings=settings)
+    url = bootstrap.database_url(settings)
 
-    async def go() -> None:
-        from handlers.local.idp_users import MIGRATIONS
-
-        c = bootstrap.container()
+    async def go() -> list[str]:
+        store = bootstrap.open_store(settings, pool_size=1)
         try:
-            await c.migrate()
-            await c.store.migrate(MIGRATIONS)
+            applied = await apply_all(store, local=True)
         finally:
-            await bootstrap.close()
-            bootstrap.configure()
+            await store.close()
+        return [f"{m.component}:{m.version}" for m in applied]
 
-    run(go())
-    typer.echo(f"votes: {_without_password(bootstrap.database_url(settings))} is up to date")
+    applied = run(go())
+    done = f"applied {', '.join(applied)}" if applied else "nothing to apply"
+    typer.echo(f"votes: {_without_password(url)} is up to date ({done})")
 
 
 def _mount_projection_commands() -> None:

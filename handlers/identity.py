@@ -14,9 +14,10 @@ from typing import Any
 
 from handlers.errors import Forbidden, Unauthenticated
 
-__all__ = ["ADMINS_GROUP", "Caller", "caller_of", "parse_groups"]
+__all__ = ["ACCESS_TOKEN_USE", "ADMINS_GROUP", "Caller", "caller_of", "parse_groups"]
 
 ADMINS_GROUP = "admins"
+ACCESS_TOKEN_USE = "access"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +59,14 @@ def parse_groups(value: Any) -> frozenset[str]:
 
 
 def caller_of(event: Mapping[str, Any]) -> Caller:
-    """The caller of a payload 2.0 event, or Unauthenticated when no verified claims came."""
+    """The caller of a payload 2.0 event; Unauthenticated when no verified claims came or
+    they are not an access token's."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims")
     if not isinstance(claims, Mapping):
         raise Unauthenticated("a valid bearer token is required")
+    if claims.get("token_use") != ACCESS_TOKEN_USE:
+        raise Unauthenticated("an access token is required (token_use must be 'access')")
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("the token has no subject")

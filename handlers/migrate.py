@@ -17,9 +17,9 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from vote_domain.stores.base import Migration
+from vote_domain.stores.base import EventStore, Migration
 
-__all__ = ["PHYSICAL_ID", "all_migrations", "handler", "send_response"]
+__all__ = ["PHYSICAL_ID", "all_migrations", "apply_all", "handler", "migrate", "send_response"]
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +28,37 @@ SAFETY_MS = 10_000  # answer this long before the function's deadline
 MAX_REASON = 1000
 
 
-def all_migrations() -> list[Migration]:
-    """Every component's migrations, besides the event store's own (the local IdP's are
-    local-only and not part of the Lambda package)."""
+def all_migrations(*, local: bool = False) -> list[Migration]:
+    """Every component's migrations: the tally projection's and the relay's
+    (``relay_published``), plus the local identity provider's users when ``local`` (the local
+    app and CLI only; that module is not part of the Lambda package). The event store's own
+    (the event log) come first by themselves: every ``store.migrate`` applies them."""
     from handlers.relay import MIGRATIONS as RELAY
     from projections.schema import MIGRATIONS as PROJECTIONS
 
-    return [*PROJECTIONS, *RELAY]
+    found = [*PROJECTIONS, *RELAY]
+    if local:
+        from handlers.local.idp_users import MIGRATIONS as LOCAL_IDP
+
+        found += LOCAL_IDP
+    return found
+
+
+async def apply_all(store: EventStore, *, local: bool = False) -> list[Migration]:
+    """Bring ``store``'s schema up to date: the event log's, then :func:`all_migrations`
+    (each at most once); the migrations applied now. The one migration path of the Lambda
+    custom resource, ``Container.migrate`` (the local server) and ``votes db migrate``."""
+    return await store.migrate(all_migrations(local=local))
 
 
 async def migrate(migrations: Sequence[Migration] | None = None) -> list[Migration]:
     """Apply the migrations not yet applied to the container's store; those applied now."""
     from handlers import bootstrap
 
-    store = bootstrap.container().store
-    return await store.migrate(all_migrations() if migrations is None else migrations)
+    c = bootstrap.container()
+    if migrations is None:
+        return await c.migrate()
+    return await c.store.migrate(migrations)
 
 
 def send_response(

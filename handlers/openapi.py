@@ -31,6 +31,8 @@ class Operation:
     admin: bool = False
     query: tuple[tuple[str, str, str], ...] = field(default=())
     """(name, JSON type, description) of optional query parameters."""
+    etag: bool = False
+    """Answers carry an ``ETag``; a matching ``If-None-Match`` gets 304 without a body."""
 
 
 _E = "Error"
@@ -156,11 +158,16 @@ OPERATIONS: tuple[Operation, ...] = (
         "/polls/{pollId}/results",
         "getResults",
         "The tally, now or as it stood at a time or log position",
-        {200: ("the tally", "Tally"), **_ERRORS_POLL},
+        {
+            200: ("the tally", "Tally"),
+            304: ("unchanged since the If-None-Match ETag (no body)", None),
+            **_ERRORS_POLL,
+        },
         query=(
             ("at", "string", "ISO 8601 time: the tally as of then (time travel)"),
             ("position", "integer", "log position: the tally as of then"),
         ),
+        etag=True,
     ),
 )
 
@@ -223,6 +230,16 @@ def _operation(op: Operation) -> dict[str, Any]:
         {"name": n, "in": "query", "required": False, "schema": {"type": t}, "description": d}
         for n, t, d in op.query
     ]
+    if op.etag:
+        params.append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "the ETag of a previous answer: 304 while the tally is the same",
+            }
+        )
     if params:
         out["parameters"] = params
     if op.body:
@@ -241,6 +258,10 @@ def _operation(op: Operation) -> dict[str, Any]:
         )
         for status, (desc, s) in sorted(op.responses.items())
     }
+    if op.etag:
+        etag = {"description": 'W/"<position>-<final>" of the tally', "schema": {"type": "string"}}
+        for status in ("200", "304"):
+            out["responses"][status]["headers"] = {"ETag": etag}
     out["security"] = [] if op.public else [{"cognito": []}]
     if op.admin:
         out["x-required-group"] = "admins"

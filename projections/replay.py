@@ -4,9 +4,10 @@ The log is read in position order, page by page (:mod:`projections.logscan`), an
 few JSON fields a tally needs are decoded: no aggregates, no domain-event objects. Pages are
 folded in memory into per-(poll, option) deltas and per-poll positions, and every
 ``flush_every`` events these are written in bulk — in the background while the next pages
-are read — in one transaction with the set's checkpoint (the last position folded) and the
-ballot rows of that range of positions, which the database upserts straight from the log
-(:meth:`TallySQL.ballots_from_log`: each ballot's last version and the option it holds). An
+are read — in one transaction with the set's checkpoint (the last position folded). The
+per-ballot record (each ballot's last version and the option it holds) is upserted by the
+database straight from the log rows (:meth:`TallySQL.ballots_from_log`): on a first build
+once, for the whole range, with the last flush; on later passes with each flush. An
 interrupted replay resumes from the checkpoint.
 
 Blue-green: the replay builds a set that nobody reads while the live projector keeps serving
@@ -23,24 +24,18 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from uuid import UUID
 
-from projections.apply import apply_events
 from projections.events import (
     CAST,
     CHANGED,
     CLOSED,
     CREATED,
-    KINDS,
     canonical_uuid,
-    decode_state,
     iso_time,
 )
 from projections.logscan import TallyRow, scan
-from projections.retry import retrying
 from projections.schema import (
     INITIAL_SET,
-    active_set,
     create_set,
     drop_set,
     list_sets,
@@ -48,9 +43,10 @@ from projections.schema import (
     sql_for,
 )
 from projections.sql import TallySQL, check_set_name
-from vote_domain.stores.base import EventStore, Transaction
+from projections.swap import swap_in
+from vote_domain.stores.base import EventStore
 
-__all__ = ["Progress", "ReplayResult", "fold_into_set", "replay", "swap_in"]
+__all__ = ["Progress", "ReplayResult", "fold_into_set", "replay"]
 
 Progress = Callable[[int, int], None]
 """Called with (events read so far, events to read in all as far as known)."""
@@ -136,6 +132,7 @@ async def _flush(
     checkpoint: int,
     *,
     ballots_from: int | None = None,
+    whole: bool = False,
 ) -> None:
     """Write ``batch`` and the checkpoint in one transaction. Ballot rows (version, option
     held) are upserted by the database straight from the log rows of the batch's range."""
@@ -149,8 +146,8 @@ async def _flush(
     ]
     async with store.transaction() as tx:
         if ballots_from is not None:
-            whole = sql.ballots_from_log(name, whole=ballots_from == 0)
-            await tx.execute(whole, (ballots_from, checkpoint))
+            statement = sql.ballots_from_log(name, whole=whole)
+            await tx.execute(statement, (ballots_from, checkpoint))
         if counts:
             await tx.executemany(sql.upsert_counts(name, 1), counts)
         if polls:
@@ -207,7 +204,13 @@ async def fold_into_set(
             await pending
             pending = None
         await _flush(
-            store, sql, name, batch, position, ballots_from=0 if first_build else batch.after
+            store,
+            sql,
+            name,
+            batch,
+            position,
+            ballots_from=0 if first_build else batch.after,
+            whole=first_build,
         )
     finally:
         if pending is not None:
@@ -215,56 +218,6 @@ async def fold_into_set(
     if progress is not None:
         progress(total, total)
     return done, position
-
-
-async def _bring_over(tx: Transaction, sql: TallySQL, old: str, new: str) -> int:
-    """Apply to ``new`` the stream events ``old`` has applied beyond it; how many streams."""
-    rows = await tx.execute(sql.ballots_behind(old, new))
-    events = []
-    for bid, version, applied, _held in rows:
-        for stored in await tx.select_events(UUID(str(bid)), gt=int(applied), lte=int(version)):
-            events.append(
-                decode_state(
-                    KINDS[stored.topic], str(bid), stored.originator_version, stored.state, None
-                )
-            )
-    polls = await tx.execute(sql.polls_behind(old, new))
-    for pid, version, applied in polls:
-        for stored in await tx.select_events(UUID(str(pid)), gt=int(applied), lte=int(version)):
-            events.append(
-                decode_state(
-                    KINDS[stored.topic], str(pid), stored.originator_version, stored.state, None
-                )
-            )
-    for start in range(0, len(events), 500):
-        await apply_events(tx, sql, new, events[start : start + 500])
-    # Dates: the newest position either set has folded.
-    dates = await tx.execute(sql.select_poll_dates(old))
-    if dates:
-        await tx.executemany(
-            sql.upsert_polls(new, 1), [(pid, 0, 0, pos, as_of, 0) for pid, pos, as_of in dates]
-        )
-    return len(rows) + len(polls)
-
-
-async def swap_in(store: EventStore, name: str) -> str:
-    """Make set ``name`` the active one atomically; the name of the set it replaced."""
-    return await retrying(lambda: _swap(store, name))
-
-
-async def _swap(store: EventStore, name: str) -> str:
-    sql = sql_for(store)
-    async with store.transaction() as tx:
-        old = await active_set(tx, sql, lock=sql.lock_update)
-        if old == name:
-            return old
-        await _bring_over(tx, sql, old, name)
-        await tx.execute(sql.update_active(), (name,))
-        rows = await tx.execute(sql.select_sets())
-        checkpoints = {str(n): int(c) for n, _s, c in rows}
-        await tx.execute(sql.update_set(), ("active", checkpoints.get(name, 0), name))
-        await tx.execute(sql.update_set(), ("retired", checkpoints.get(old, 0), old))
-    return old
 
 
 async def _target(store: EventStore, into: str | None) -> str:

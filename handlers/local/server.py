@@ -38,7 +38,7 @@ from handlers.local.tokens import TokenGate, bearer_token
 from handlers.observability import set_metrics_enabled
 from handlers.openapi import routes
 from handlers.settings import Settings
-from vote_domain import EventStore, connect
+from vote_domain import EventStore
 
 __all__ = ["LocalContext", "create_app"]
 
@@ -165,8 +165,8 @@ class LocalApp:
             app,
             allow_origins=self.origins,
             allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Location", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After"],
             max_age=600,
         )
 
@@ -207,8 +207,7 @@ class LocalApp:
         """The bus's store factory and whether the bus owns (and closes) what it makes."""
         if store.dialect == "sqlite":
             return (lambda: store), False  # SQLite's store serves any loop: share its writer
-        url = bootstrap.database_url(self.settings)
-        return (lambda: connect(url, pool_size=2)), True
+        return (lambda: bootstrap.open_store(self.settings, pool_size=2)), True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -1,9 +1,15 @@
 """``GET /polls/{pollId}/results``: the tally now, or as it stood ``?at=<ISO time>`` or
-``?position=<n>`` (time travel, replayed from the log)."""
+``?position=<n>`` (time travel, replayed from the log).
+
+Each answer carries a weak ``ETag`` naming the tally's log position and whether it is final;
+a request whose ``If-None-Match`` holds it gets ``304 Not Modified`` with no body (clients
+that poll for results on AWS send it each time).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 
@@ -11,7 +17,10 @@ from handlers.resolver import ConcurrentHttpResolver
 from handlers.responses import json_response
 from handlers.routes._context import caller, container
 
-__all__ = ["parse_at", "parse_position", "register"]
+if TYPE_CHECKING:
+    from projections.tally import Tally
+
+__all__ = ["etag_matches", "parse_at", "parse_position", "register", "tally_etag"]
 
 
 def _invalid(field: str, problem: str) -> Exception:
@@ -40,6 +49,24 @@ def parse_position(text: str) -> int:
     return value
 
 
+def tally_etag(tally: Tally) -> str:
+    """The weak entity tag of a tally: ``W/"<position>-<final>"`` (final as 0 or 1)."""
+    return f'W/"{tally.position}-{int(tally.final)}"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header value names ``etag`` (weak comparison, RFC 9110:
+    ``W/`` prefixes ignored; a list of tags or ``*`` allowed)."""
+    if not if_none_match:
+        return False
+    wanted = etag.removeprefix("W/")
+    for tag in if_none_match.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == wanted:
+            return True
+    return False
+
+
 def register(app: ConcurrentHttpResolver) -> None:
     @app.get("/polls/<pollId>/results")
     async def results(pollId: str) -> Response:
@@ -53,4 +80,8 @@ def register(app: ConcurrentHttpResolver) -> None:
             at=parse_at(at) if at is not None else None,
             position=parse_position(position) if position is not None else None,
         )
-        return json_response(200, tally)
+        etag = tally_etag(tally)
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag_matches(app.current_event.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return json_response(200, tally, headers)

@@ -1,15 +1,15 @@
 """Checks of the Lambda deployment package against the packaged template.
 
 Every function's handler must name a module inside the zip, the zip must stay under the size
-target and must not carry the AWS SDK (the runtime has it), and every handler -- and every other
-module of the app packages in the zip -- must import in a clean virtualenv holding nothing but the
-unzipped package and what the python3.11 runtime provides (requirements/lambda-runtime.txt).
+target, and every handler -- and every other module of the app packages in the zip -- must
+import in a clean virtualenv (no pip, no site-packages) holding nothing but the unzipped
+package, where the bundled AWS SDK must also build a client of every service the code uses
+(sdk_bundle.py) without touching the network. Nothing of the Lambda runtime's own SDK is needed.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sdk_bundle import CLIENTS_SCRIPT
+
 __all__ = [
     "ImportResult",
     "Package",
     "functions",
     "import_handlers",
     "package_findings",
-    "runtime_pins",
 ]
 
 APP_PACKAGES = ("handlers", "vote_domain", "projections")
-SDK_PACKAGES = ("boto3", "botocore", "s3transfer")
 
 # Runs in the clean virtualenv, one fresh process per handler: a cold import.
 _IMPORT_ONE = """
@@ -121,7 +121,7 @@ def _module_files(module: str) -> tuple[str, str]:
 
 
 def package_findings(packages: list[Package], root: Path, max_zip_mb: float) -> list[str]:
-    """Handlers missing from the source tree or the zip, oversized zips, bundled SDKs."""
+    """Handlers missing from the source tree or the zip, oversized zips."""
     findings = []
     for zip_path in sorted({p.zip_path for p in packages}):
         if not zip_path.is_file():
@@ -130,11 +130,6 @@ def package_findings(packages: list[Package], root: Path, max_zip_mb: float) -> 
         size_mb = zip_path.stat().st_size / 1024 / 1024
         if size_mb > max_zip_mb:
             findings.append(f"{zip_path.name}: {size_mb:.2f} MB exceeds {max_zip_mb} MB")
-        with zipfile.ZipFile(zip_path) as archive:
-            tops = {n.split("/", 1)[0] for n in archive.namelist()}
-        for sdk in SDK_PACKAGES:
-            if sdk in tops:
-                findings.append(f"{zip_path.name}: bundles {sdk} (the Lambda runtime provides it)")
     for package in packages:
         if not package.attribute:
             findings.append(f"{package.function}: handler {package.handler!r} names no function")
@@ -148,26 +143,6 @@ def package_findings(packages: list[Package], root: Path, max_zip_mb: float) -> 
             if not any(f in names for f in files):
                 findings.append(f"{package.function}: {files[0]} is not in {package.zip_path.name}")
     return findings
-
-
-def runtime_pins(zip_path: Path) -> list[str]:
-    """Requirements of packaged distributions on the SDK the runtime provides (not packaged):
-    the runtime's own version must satisfy them, which this offline check cannot see."""
-    pins = []
-    with zipfile.ZipFile(zip_path) as archive:
-        for name in archive.namelist():
-            if not name.endswith(".dist-info/METADATA"):
-                continue
-            text = archive.read(name).decode("utf-8", "replace")
-            dist = name.split("/", 1)[0].removesuffix(".dist-info")
-            for line in text.splitlines():
-                if not line.startswith("Requires-Dist:") or "extra ==" in line:
-                    continue
-                requirement = line.removeprefix("Requires-Dist:").strip()
-                project = re.match(r"[A-Za-z0-9_.-]*", requirement)
-                if project and project.group(0).lower() in SDK_PACKAGES:
-                    pins.append(f"{dist} requires {requirement}")
-    return pins
 
 
 def _app_modules(unzipped: Path) -> list[str]:
@@ -205,26 +180,49 @@ def _lambda_env(extra: dict[str, str], function: str) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_NAME": function,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "LAMBDA_TASK_ROOT": "/var/task",
+        # Lambda puts the role's temporary credentials in the environment; these are fake.
+        "AWS_ACCESS_KEY_ID": "ASIAEXAMPLEEXAMPLE00",
+        "AWS_SECRET_ACCESS_KEY": "example-secret-not-a-credential",
+        "AWS_SESSION_TOKEN": "example-session-token",
+        "AWS_EC2_METADATA_DISABLED": "true",
         **extra,
     }
 
 
+def _build_clients(python: Path, unzipped: Path, services: list[str]) -> tuple[str, list[str]]:
+    """Builds boto3 and aioboto3 clients of ``services`` from the package: a summary line and
+    the findings."""
+    name = unzipped.name
+    try:
+        report = json.loads(
+            _run(python, CLIENTS_SCRIPT, [str(unzipped), *services],
+                 _lambda_env({}, "sdk-clients"), unzipped)
+        )  # fmt: skip
+    except RuntimeError as error:
+        return f"{name}: clients FAILED", [f"{name}.zip: building the AWS clients fails: {error}"]
+    findings = [
+        f"{name}.zip: {m} was imported from outside the package (the runtime's copy)"
+        for m in report["outside"]
+    ]
+    summary = (
+        f"{name}: botocore {report['botocore']} / aiobotocore {report['aiobotocore']} from the"
+        f" package; boto3 and aioboto3 clients built offline: {', '.join(report['built'])}"
+    )
+    return summary, findings
+
+
 def import_handlers(
-    packages: list[Package], python_bin: str, wheels: Path, runtime_requirements: Path
-) -> tuple[list[ImportResult], list[str]]:
-    """Cold-imports each handler, then every app module, from its unzipped package."""
+    packages: list[Package], python_bin: str, services: dict[Path, list[str]]
+) -> tuple[list[ImportResult], list[str], list[str]]:
+    """Cold-imports each handler, then every app module, from its unzipped package, and builds
+    the AWS clients of ``services`` (per zip); the results, summary lines and findings."""
     results: list[ImportResult] = []
     findings: list[str] = []
+    summaries: list[str] = []
     with tempfile.TemporaryDirectory(prefix="votes-lambda-") as tmp:
         venv = Path(tmp) / "venv"
-        subprocess.run([python_bin, "-m", "venv", str(venv)], check=True)
+        subprocess.run([python_bin, "-m", "venv", "--without-pip", str(venv)], check=True)
         python = venv / "bin" / "python"
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "--no-index", "--no-deps", "--find-links", str(wheels),
-             "-r", str(runtime_requirements)],
-            check=True,
-        )  # fmt: skip
         for zip_path in sorted({p.zip_path for p in packages if p.zip_path.is_file()}):
             unzipped = Path(tmp) / zip_path.stem
             with zipfile.ZipFile(zip_path) as archive:
@@ -255,10 +253,13 @@ def import_handlers(
             except RuntimeError as error:
                 failed = {"(all modules)": str(error)}
             findings.extend(f"{zip_path.name}: {m} does not import: {e}" for m, e in failed.items())
+            summary, problems = _build_clients(python, unzipped, services.get(zip_path, []))
+            summaries.append(summary)
+            findings.extend(problems)
     findings.extend(
         f"{r.function}: handler does not import: {r.detail}" for r in results if not r.ok
     )
-    return results, findings
+    return results, summaries, findings
 
 
 if __name__ == "__main__":  # pragma: no cover - imported by check_template.py

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,24 @@ def _broken(packaged: Packaged, tmp_path: Path, edit: Any) -> Path:
     return path
 
 
+def _rewritten_zip(
+    packaged: Packaged, tmp_path: Path, change: Callable[[str, bytes], bytes | None]
+) -> Path:
+    """A folder with a copy of the zip whose entries ``change`` rewrites (None drops one)."""
+    zip_name = next(packaged.artifacts.glob("*.zip")).name
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    with (
+        zipfile.ZipFile(packaged.artifacts / zip_name) as source,
+        zipfile.ZipFile(artifacts / zip_name, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = change(item.filename, source.read(item))
+            if data is not None:
+                target.writestr(item, data)
+    return artifacts
+
+
 def _statements(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
     return resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
 
@@ -43,6 +62,8 @@ def test_the_real_stack_passes_every_check(packaged: Packaged) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cold import ApiLambdaFunction: ok" in done.stdout
     assert "0 finding(s) in 5 function(s)" in done.stdout
+    assert "botocore 1.40.61 / aiobotocore 2.25.1 from the package" in done.stdout
+    assert "clients built offline: events, secretsmanager, sns" in done.stdout
 
 
 def test_a_star_action_fails(packaged: Packaged, tmp_path: Path) -> None:
@@ -88,23 +109,91 @@ def test_a_missing_handler_fails(packaged: Packaged, tmp_path: Path) -> None:
 
 
 def test_a_handler_that_does_not_import_fails(packaged: Packaged, tmp_path: Path) -> None:
-    zip_name = next(packaged.artifacts.glob("*.zip")).name
-    artifacts = tmp_path / "artifacts"
-    artifacts.mkdir()
-    with (
-        zipfile.ZipFile(packaged.artifacts / zip_name) as source,
-        zipfile.ZipFile(artifacts / zip_name, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename == "handlers/api.py":
-                data = b"import module_the_zip_does_not_have\n"
-            target.writestr(item, data)
+    def change(name: str, data: bytes) -> bytes:
+        return b"import module_the_zip_does_not_have\n" if name == "handlers/api.py" else data
 
-    done = _check(packaged.template, artifacts)
+    done = _check(packaged.template, _rewritten_zip(packaged, tmp_path, change))
     assert done.returncode == 1
     assert "cold import ApiLambdaFunction: FAILED" in done.stdout
     assert "No module named 'module_the_zip_does_not_have'" in done.stdout
+
+
+def _drop(prefix: str) -> Callable[[str, bytes], bytes | None]:
+    return lambda name, data: None if name.startswith(prefix) else data
+
+
+def _botocore_version(version: bytes) -> Callable[[str, bytes], bytes | None]:
+    def change(name: str, data: bytes) -> bytes:
+        if name.startswith("botocore-") and name.endswith(".dist-info/METADATA"):
+            return data.replace(b"Version: 1.40.61", b"Version: " + version, 1)
+        return data
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "messages"),
+    [
+        pytest.param(
+            _drop("botocore/data/sns/"),
+            ["the code creates 'sns' clients but botocore/data/sns is slimmed away"],
+            id="service-model-slimmed-away",
+        ),
+        pytest.param(
+            _drop("botocore/data/endpoints.json"),
+            ["botocore/data/endpoints.json is missing"],
+            id="botocore-data-file-missing",
+        ),
+        pytest.param(
+            _botocore_version(b"1.40.70"),
+            [
+                "aiobotocore-2.25.1 requires botocore<1.40.62,>=1.40.46: packaged botocore is"
+                " 1.40.70",
+                "botocore 1.40.70, the lock pins 1.40.61",
+            ],
+            id="sdk-versions-inconsistent",
+        ),
+        pytest.param(
+            _drop("urllib3"),
+            ["requires urllib3", "urllib3 is not packaged", "urllib3 missing, the lock pins"],
+            id="sdk-dependency-missing",
+        ),
+        pytest.param(
+            _drop("s3transfer"),
+            ["the AWS SDK is incomplete: s3transfer is not packaged"],
+            id="sdk-incomplete",
+        ),
+    ],
+)
+def test_a_broken_sdk_bundle_fails(
+    packaged: Packaged,
+    tmp_path: Path,
+    change: Callable[[str, bytes], bytes | None],
+    messages: list[str],
+) -> None:
+    artifacts = _rewritten_zip(packaged, tmp_path, change)
+    done = _check(packaged.template, artifacts, "--no-import")
+    assert done.returncode == 1, done.stdout
+    for message in messages:
+        assert message in done.stdout
+
+
+def test_clients_of_a_slimmed_service_do_not_build(packaged: Packaged, tmp_path: Path) -> None:
+    """The clean-virtualenv proof itself notices a missing service model."""
+    sys.path.insert(0, str(CHECKER.parent))
+    try:
+        from lambda_package import Package, import_handlers
+    finally:
+        sys.path.remove(str(CHECKER.parent))
+    artifacts = _rewritten_zip(packaged, tmp_path, _drop("botocore/data/events/"))
+    zip_path = next(artifacts.glob("*.zip"))
+    presignup = Package("PresignupLambdaFunction", "handlers/presignup.handler", zip_path, {})
+    results, summaries, findings = import_handlers(
+        [presignup], sys.executable, {zip_path: ["events"]}
+    )
+    assert [r.ok for r in results] == [True]
+    assert summaries == [f"{zip_path.stem}: clients FAILED"]
+    assert any("building the AWS clients fails" in f and "events" in f for f in findings)
 
 
 @pytest.mark.parametrize(

@@ -107,14 +107,20 @@ def test_caller_needs_verified_claims_with_a_subject() -> None:
         caller_of({"requestContext": {}})
     with pytest.raises(errors.Unauthenticated):
         caller_of({"requestContext": {"authorizer": {"jwt": {"claims": {"username": "x"}}}}})
-    who = caller_of(
-        {
-            "requestContext": {
-                "authorizer": {"jwt": {"claims": {"sub": "s", "cognito:username": "al"}}}
-            }
-        }
-    )
+    access = {"sub": "s", "cognito:username": "al", "token_use": "access"}
+    who = caller_of({"requestContext": {"authorizer": {"jwt": {"claims": access}}}})
     assert (who.subject, who.username, who.is_admin) == ("s", "al", False)
+
+
+@pytest.mark.parametrize("token_use", [None, "id", "refresh", "ACCESS"])
+def test_caller_needs_access_token_claims(token_use: str | None) -> None:
+    # GIVEN verified claims of anything but an access token (an ID token passes API Gateway)
+    claims = {"sub": "s", "cognito:username": "al", "token_use": token_use}
+    if token_use is None:
+        del claims["token_use"]
+    # THEN the caller is refused as the local gateway refuses such tokens
+    with pytest.raises(errors.Unauthenticated):
+        caller_of({"requestContext": {"authorizer": {"jwt": {"claims": claims}}}})
 
 
 def test_importing_the_api_handler_loads_no_heavy_modules() -> None:

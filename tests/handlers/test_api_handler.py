@@ -237,6 +237,32 @@ def test_results_now_and_in_the_past(api: None) -> None:
     assert after_first["ballot"]["option"] == "Tabs"
 
 
+def test_results_carry_an_etag_and_answer_304_while_unchanged(api: None) -> None:
+    registered()
+    poll_id = a_poll()
+    call(load_event("cast_vote", poll_id=poll_id))
+    project()
+    # GIVEN the results and their ETag
+    status, tally, headers = call(load_event("results", poll_id=poll_id))
+    etag = headers["ETag"]
+    assert (status, etag) == (200, f'W/"{tally["position"]}-0"')
+    # WHEN asked again with that ETag (also strongly, or in a list) THEN 304 without a body
+    for sent in (etag, etag.removeprefix("W/"), f'W/"0-0", {etag}', "*"):
+        event = load_event("results", poll_id=poll_id)
+        event["headers"]["if-none-match"] = sent
+        response = handler(event, LambdaContext())
+        assert response["statusCode"] == 304, sent
+        assert not response.get("body") and response["headers"]["ETag"] == etag
+    # WHEN the tally moves on THEN the old ETag gets the new results
+    registered(BOB, "bob")
+    call(load_event("cast_vote", poll_id=poll_id, sub=BOB))
+    project()
+    event = load_event("results", poll_id=poll_id)
+    event["headers"]["if-none-match"] = etag
+    status, tally, headers = call(event)
+    assert (status, tally["total"]) == (200, 2) and headers["ETag"] != etag
+
+
 @pytest.mark.parametrize(
     "query", ["at=yesterday", "position=-1", "position=x", "at=2026-01-01T00:00:00Z&position=3"]
 )

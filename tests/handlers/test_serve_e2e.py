@@ -140,6 +140,15 @@ def test_the_whole_app_over_http(server: ServeProcess) -> None:
     assert client.get(f"/polls/{poll_id}/votes/me", headers=bob).json()["option"] == "Spaces"
     now = wait_for_results(client, poll_id, bob, {"Tabs": 1, "Spaces": 1})
     assert (now["counts"], now["total"]) == ({"Tabs": 1, "Spaces": 1}, 2)
+    # AND polling with the ETag it got is answered 304 while the tally stays the same
+    first = client.get(f"/polls/{poll_id}/results", headers=bob)
+    etag = first.headers["etag"]
+    unchanged = client.get(f"/polls/{poll_id}/results", headers={**bob, "If-None-Match": etag})
+    assert (unchanged.status_code, unchanged.content, unchanged.headers["etag"]) == (
+        304,
+        b"",
+        etag,
+    )
     # AND time travel shows the tally before bob changed his vote
     past = client.get(
         f"/polls/{poll_id}/results", headers=bob, params={"position": now["position"] - 1}
@@ -184,11 +193,14 @@ def test_cors_preflight_for_the_dev_client(server: ServeProcess) -> None:
         headers={
             "Origin": "http://localhost:5173",
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type",
+            "Access-Control-Request-Headers": "authorization,content-type,if-none-match",
         },
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
+    # AND the browser may read the results' ETag
+    read = httpx.get(f"{server.url}/health", headers={"Origin": "http://localhost:5173"})
+    assert "etag" in read.headers["access-control-expose-headers"].lower()
     config = httpx.get(f"{server.url}/config.json").json()
     assert config["apiUrl"] == server.url
     assert config["cognitoEndpoint"] == f"{server.url}/cognito"

@@ -224,7 +224,7 @@ def test_bad_time_travel_queries_are_400(app: LiveApp, admin: Any, query: str) -
     assert (r.status_code, r.json()["error"]["code"]) == (400, "validation_failed"), r.text
 
 
-# -- bugs found by this suite (each fails until its fix lands; see the issue 8 report) --------
+# -- regressions: 500s this suite found (fixed; see docs/threat-model.md, "Findings") ------
 
 
 def test_non_utf8_body_is_400_not_500(app: LiveApp, admin: Any) -> None:

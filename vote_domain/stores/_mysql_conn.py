@@ -9,13 +9,16 @@ Error policy:
   overload or of a long transaction; InnoDB rolled back only the statement, the store rolls
   back the rest);
 * lost, refused or dropped connections -> OperationalError, after one retry on a new
-  connection where that is safe (see :func:`is_connection_error`).
+  connection where that is safe (see :func:`is_connection_error`);
+* a refused login (1045, access denied) -> asks ``on_access_denied`` (if given) for a fresh
+  login once and connects again with it if it differs (a rotated password), else
+  OperationalError.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -36,6 +39,8 @@ from eventsourcing.persistence import (
 from pymysql.constants import CLIENT
 
 __all__ = [
+    "ACCESS_DENIED",
+    "LoginSource",
     "MySQLPool",
     "errors_translated",
     "is_connection_error",
@@ -44,6 +49,10 @@ __all__ = [
 ]
 
 DEADLOCK = 1213
+ACCESS_DENIED = 1045
+LoginSource = Callable[[], Awaitable[Mapping[str, Any] | None]]
+"""Called when the server refuses the login: fresh connection keywords (``user``,
+``password``) to try once more, or None."""
 LOCK_WAIT_TIMEOUT = 1205
 # Client-side codes for a connection that failed or went away, and the server's own codes
 # for a connection it is closing (shutdown, killed, read-only failover on Aurora).
@@ -124,7 +133,13 @@ class MySQLPool:
     """
 
     def __init__(
-        self, params: dict[str, Any], *, size: int, recycle_s: int, connect_timeout_s: float
+        self,
+        params: dict[str, Any],
+        *,
+        size: int,
+        recycle_s: int,
+        connect_timeout_s: float,
+        on_access_denied: LoginSource | None = None,
     ) -> None:
         self._options = {
             **params,
@@ -136,6 +151,7 @@ class MySQLPool:
         }
         self._size = size
         self._recycle_s = recycle_s
+        self._on_access_denied = on_access_denied
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._free: list[aiomysql.Connection] = []
@@ -161,10 +177,25 @@ class MySQLPool:
                     return conn
                 conn.close()
             with errors_translated():
-                return await aiomysql.connect(**self._options)
+                return await self._connect()
         except BaseException:
             slots.release()
             raise
+
+    async def _connect(self) -> aiomysql.Connection:
+        """A new connection; after a refused login, once more with a fresh login if the
+        ``on_access_denied`` source has one that differs from the refused one."""
+        options = dict(self._options)
+        try:
+            return await aiomysql.connect(**options)
+        except pymysql.err.OperationalError as e:
+            if error_code(e) != ACCESS_DENIED or self._on_access_denied is None:
+                raise
+            fresh = await self._on_access_denied()
+            if not fresh or all(options.get(k) == v for k, v in fresh.items()):
+                raise
+            self._options.update(fresh)
+            return await aiomysql.connect(**{**options, **fresh})
 
     def release(self, conn: aiomysql.Connection, *, reuse: bool = True) -> None:
         """Give ``conn`` back; it is closed unless ``reuse`` and idle outside a transaction."""

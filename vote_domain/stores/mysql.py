@@ -58,7 +58,7 @@ from vote_domain.stores import _mysql_sql as sql
 from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._mysql_conn import MySQLPool, params_from_url
+from vote_domain.stores._mysql_conn import LoginSource, MySQLPool, params_from_url
 from vote_domain.stores._mysql_run import Runner
 from vote_domain.stores._mysql_txn import open_transaction
 from vote_domain.stores.base import EventStore, Migration, Transaction
@@ -83,8 +83,11 @@ class MySQLEventStore(EventStore):
         connect_timeout_s: float = 10.0,
         group_size: int = 64,
         groups_in_flight: int = 3,
+        on_access_denied: LoginSource | None = None,
         **params: Any,
     ) -> None:
+        """``on_access_denied``: where a fresh login comes from when the server refuses the
+        current one (a rotated password), see :data:`LoginSource`."""
         self.params = {**(params_from_url(url) if url else {}), **params}
         if "db" not in self.params:
             raise ValueError("a MySQL URL (mysql://user@host:3306/db) or db=... is required")
@@ -94,6 +97,7 @@ class MySQLEventStore(EventStore):
             size=pool_size,
             recycle_s=pool_recycle_s,
             connect_timeout_s=connect_timeout_s,
+            on_access_denied=on_access_denied,
         )
         self._run = Runner(self._pool)
         self._appends: Coalescer[Sequence[StoredEvent], list[int]] = Coalescer(
