@@ -11,6 +11,7 @@ those load on the first request.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -18,7 +19,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
 from handlers.errors import RouteNotFound
-from handlers.observability import correlation_id, logger, metrics
+from handlers.observability import correlation_id, log_request, logger, metrics
 from handlers.resolver import ConcurrentHttpResolver
 from handlers.responses import error_response
 from handlers.routes import register
@@ -32,7 +33,9 @@ register(app)
 @app.not_found
 def _route_not_found(_: NotFoundError) -> Response:
     event = app.current_event
-    return error_response(RouteNotFound(f"no route {event.http_method} {event.path}"))
+    missing = RouteNotFound(f"no route {event.http_method} {event.path}")
+    _count_rejection(404, missing.code)
+    return error_response(missing)
 
 
 @app.exception_handler(Exception)
@@ -43,26 +46,28 @@ def _any_error(exc: Exception) -> Response:
     elif response.status_code >= 500:
         logger.warning("store unavailable", extra={"error": str(exc)})
     else:
-        _count_rejection(response.status_code)
+        _count_rejection(response.status_code, getattr(exc, "code", "unknown"))
     return response
 
 
-def _count_rejection(status: int) -> None:
-    """Metrics of refused votes: conflicts (409) and rejections (400, 413, 422)."""
-    from handlers.observability import count
+def _count_rejection(status: int, code: str) -> None:
+    """Metrics of refused requests: conflicts (409), and every other 4xx (also by its code)."""
+    from handlers.observability import count, count_by
 
-    if "/votes" not in app.current_event.path:
-        return
     if status == 409:
         count("VoteConflict")
-    elif status in (400, 413, 422):
+    else:
         count("VoteRejected")
+        count_by("RequestRejected", "code", code)
 
 
 async def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Resolve one payload 2.0 event on the running loop (the local server's entry)."""
+    started = time.perf_counter()
     correlation_id.set((event.get("requestContext") or {}).get("requestId"))
-    return await app.resolve_async(event, context)
+    result = await app.resolve_async(event, context)
+    log_request(event, int(result.get("statusCode", 200)), started)
+    return result
 
 
 @metrics.log_metrics

@@ -18,7 +18,7 @@ event can be published twice (a crash between publish and mark), never zero time
 from __future__ import annotations
 
 import asyncio
-import logging
+import json
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError, Notification, Recording, Tracking
 
 from handlers import relay_marks
+from handlers.observability import logger, set_lambda_context
 from handlers.relay_events import entry_of
 from vote_domain.stores.base import EventStore
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from handlers.settings import Settings
 
 __all__ = ["MIGRATIONS", "RELAY_NAME", "Relay", "RelayFailed", "fast_path", "handler"]
-
-log = logging.getLogger(__name__)
 
 RELAY_NAME = "relay"
 MIGRATIONS = relay_marks.MIGRATIONS
@@ -110,6 +109,7 @@ class Relay:
         for attempt in range(self.attempts):
             response = await client.put_events(Entries=entries)
             if not response.get("FailedEntryCount"):
+                logger.debug("published to EventBridge", extra=_ids_of(notifications))
                 return
             results = response.get("Entries", [])
             failed = [
@@ -119,12 +119,15 @@ class Relay:
             ]
             if len(results) != len(entries):  # cannot tell which: send them all again
                 failed = [(entry, {"ErrorCode": "Unknown"}) for entry in entries]
-            log.warning(
-                "EventBridge refused %d of %d entries (attempt %d): %s",
-                len(failed),
-                len(entries),
-                attempt + 1,
-                sorted({str(r.get("ErrorCode")) for _, r in failed}),
+            logger.warning(
+                "EventBridge refused entries",
+                extra={
+                    "refused": len(failed),
+                    "entries": len(entries),
+                    "attempt": attempt + 1,
+                    "error_codes": sorted({str(r.get("ErrorCode")) for _, r in failed}),
+                    **_ids_of_entries([entry for entry, _ in failed]),
+                },
             )
             entries = [entry for entry, _ in failed]
             if attempt + 1 < self.attempts:
@@ -194,6 +197,23 @@ class Relay:
         return position
 
 
+def _ids_of(notifications: Sequence[Notification]) -> dict[str, list[Any]]:
+    """Log fields naming ``notifications``: positions and correlation ids (originator:version)."""
+    return {
+        "positions": [n.id for n in notifications],
+        "correlation_ids": [f"{n.originator_id}:{n.originator_version}" for n in notifications],
+    }
+
+
+def _ids_of_entries(entries: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """As :func:`_ids_of`, for PutEvents entries."""
+    details = [json.loads(entry["Detail"]) for entry in entries]
+    return {
+        "positions": [d["position"] for d in details],
+        "correlation_ids": [f"{d['originator_id']}:{d['originator_version']}" for d in details],
+    }
+
+
 # -- wiring --------------------------------------------------------------------------------
 
 
@@ -223,11 +243,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _scheduled
     from handlers import bootstrap, runtime
 
+    set_lambda_context(context)
     built = bootstrap.container()
     if _scheduled is None or _scheduled.store is not built.store:
         _scheduled = relay_for(built.store, built.settings)
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     seconds = None if remaining is None else max(1.0, remaining() / 1000 - 15)
     published = runtime.run(_scheduled.catch_up(seconds=seconds))
-    log.info("relay caught up", extra={"published": published})
+    logger.info("relay caught up", extra={"published": published})
     return {"published": published}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +33,7 @@ __all__ = [
     "detail_type",
     "entry_of",
     "event_of_detail",
+    "event_time",
 ]
 
 DETAIL_TYPES: dict[str, str] = {
@@ -60,6 +61,19 @@ def _timestamp(data: Mapping[str, Any]) -> str:
     if isinstance(value, dict):
         return str(value.get("_data_", ""))
     return str(value or "")
+
+
+def event_time(state: bytes | str) -> float | None:
+    """The timestamp (epoch seconds) of the event whose stored state is ``state``; None if it
+    has none (a naive time is taken as UTC)."""
+    try:
+        text = _timestamp(json.loads(state))
+        at = datetime.fromisoformat(text)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.timestamp()
 
 
 def detail_of(notification: Notification) -> dict[str, Any]:

@@ -6,8 +6,8 @@ folded in memory into per-(poll, option) deltas and per-poll positions, and ever
 ``flush_every`` events these are written in bulk — in the background while the next pages
 are read — in one transaction with the set's checkpoint (the last position folded). The
 per-ballot record (each ballot's last version and the option it holds) is upserted by the
-database straight from the log rows (:meth:`TallySQL.ballots_from_log`): on a first build
-once, for the whole range, with the last flush; on later passes with each flush. An
+database straight from the log rows (:meth:`TallySQL.ballots_from_log`): with each flush,
+or, on SQLite's first build, once for the whole range with the last flush. An
 interrupted replay resumes from the checkpoint.
 
 Blue-green: the replay builds a set that nobody reads while the live projector keeps serving
@@ -173,10 +173,11 @@ async def fold_into_set(
     done = 0
     polls_hex: dict[str, str] = {}
     batch = _Batch(position)
-    # A first build writes its ballot rows once, at its end, in key order: a million random
-    # keys inserted flush after flush would rewrite most of the table's pages every time.
+    # Where the dialect prefers it (SQLite), a first build writes its ballot rows once, at its
+    # end, in key order: a million random keys inserted flush after flush would rewrite most
+    # of the table's pages every time.
     async with store.transaction() as tx:
-        first_build = not await tx.execute(sql.any_ballot(name))
+        first_build = sql.ballots_at_end and not await tx.execute(sql.any_ballot(name))
     pending: asyncio.Task[None] | None = None
     try:
         async for page in scan(store, position, end, page_size):

@@ -31,6 +31,10 @@ class TallySQL:
     """Statements over one dialect; subclasses fill in DDL, locking and upserts."""
 
     ph: str = "?"
+    # Whether a first build writes all its ballot rows at once at its end (SQLite: far
+    # cheaper than random inserts flush after flush) or with each flush (InnoDB: one
+    # million-row INSERT ... SELECT is slower than the flushes' smaller ones).
+    ballots_at_end: bool = False
     lock_share: str = ""
     lock_update: str = ""
 

@@ -13,6 +13,7 @@ class SQLiteTallySQL(TallySQL):
     transactions are serialised by ``BEGIN IMMEDIATE``)."""
 
     ph = "?"
+    ballots_at_end = True
 
     def create_shared(self) -> list[str]:
         return [

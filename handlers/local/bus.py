@@ -8,25 +8,26 @@ Reading the log rather than the hook's recordings makes the bus gap-safe: events
 another process (a CLI, a second server) or whose hook never ran are picked up too, by the
 periodic wake-up. The position reached is kept as a tracking record (at most once a second),
 so a restart resumes about there; the projector is idempotent, so re-reading a batch after a
-crash changes nothing.
+crash changes nothing. At the same pace, when it projected anything, it logs a ``projected``
+line: events projected since the last one and the largest lag seen (ms from the timestamp of
+the oldest event of a batch to the batch's commit).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Sequence
 
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 
+from handlers.observability import logger
+from handlers.relay_events import event_time
 from projections.projector import TallyProjector
 from vote_domain import EventStore
 
 __all__ = ["InProcessBus"]
-
-log = logging.getLogger(__name__)
 
 TRACKING_NAME = "local-tally-bus"
 
@@ -57,6 +58,8 @@ class InProcessBus:
         self.max_interval = max_interval
         self._tracked_at = 0.0
         self._stopping = False
+        self._projected = 0
+        self._lag_ms_max: float | None = None
 
     async def on_recorded(self, recordings: Sequence[Recording]) -> None:
         """The voting service's hook: new events are committed."""
@@ -91,13 +94,32 @@ class InProcessBus:
             if page:
                 await self.projector.process(page)
                 self.position = page[-1].id
+                self._note(page[0].state, len(page))
             if len(page) < self.batch_size:
                 break
         if time.monotonic() - self._tracked_at >= self.track_every:
             await self._track()
         return self.position
 
+    def _note(self, oldest_state: bytes, events: int) -> None:
+        """Count a committed batch of ``events`` whose oldest event has ``oldest_state``."""
+        self._projected += events
+        at = event_time(oldest_state)
+        if at is not None:
+            lag = max(0.0, (time.time() - at) * 1000)
+            self._lag_ms_max = max(lag, self._lag_ms_max or 0.0)
+
+    def _report(self) -> None:
+        if self._projected:
+            lag = None if self._lag_ms_max is None else round(self._lag_ms_max, 1)
+            logger.info(
+                "projected",
+                extra={"events": self._projected, "position": self.position, "lag_ms_max": lag},
+            )
+        self._projected, self._lag_ms_max = 0, None
+
     async def _track(self) -> None:
+        self._report()
         self._tracked_at = time.monotonic()
         tracked = await self.store.max_tracking_id(TRACKING_NAME) or 0
         if self.position > tracked:
@@ -120,7 +142,7 @@ class InProcessBus:
                 # catch-up took, so projecting never takes more than about half the writer.
                 await asyncio.sleep(min(max(self.min_interval, took), self.max_interval))
             except Exception:  # keep tailing: the next wake-up retries from the same position
-                log.exception("in-process bus: projecting failed; retrying")
+                logger.exception("in-process bus: projecting failed; retrying")
                 await asyncio.sleep(0.5)
 
     def __repr__(self) -> str:

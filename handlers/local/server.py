@@ -16,7 +16,9 @@ in-process bus (log -> projector -> publisher) that keeps tallies and SSE stream
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -35,7 +37,7 @@ from handlers.local.gateway import RouteTable, api_event, http_response
 from handlers.local.live import stream_endpoint
 from handlers.local.site import ClientSite, config_endpoint
 from handlers.local.tokens import TokenGate, bearer_token
-from handlers.observability import set_metrics_enabled
+from handlers.observability import correlation_id, log_request, set_metrics_enabled
 from handlers.openapi import routes
 from handlers.settings import Settings
 from vote_domain import EventStore
@@ -68,12 +70,25 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_error(send: Send, exc: BaseException) -> None:
-    headers = [(b"content-type", b"application/json")]
+async def _send_error(
+    send: Send, exc: BaseException, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    headers = [(b"content-type", b"application/json"), *(extra or [])]
     headers += [(k.lower().encode(), v.encode()) for k, v in retry_after(exc).items()]
     if isinstance(exc, Unauthenticated):
         headers.append((b"www-authenticate", b'Bearer error="invalid_token"'))
     await _send(send, status_for(exc), headers, error_json(exc).encode())
+
+
+async def _refuse(send: Send, exc: BaseException, method: str, route_key: str, path: str) -> None:
+    """Answer a request the gateway itself refuses (401, 413), with a request id and its log
+    line, as API Gateway does before any Lambda runs."""
+    started = time.perf_counter()
+    request_id = base64.b64encode(os.urandom(10)).decode()
+    correlation_id.set(request_id)
+    await _send_error(send, exc, [(b"apigw-requestid", request_id.encode())])
+    seen = {"requestContext": {"requestId": request_id, "http": {"method": method}}}
+    log_request({**seen, "routeKey": route_key, "rawPath": path}, status_for(exc), started)
 
 
 class ApiGateway:
@@ -96,12 +111,12 @@ class ApiGateway:
             try:
                 jwt = self.gate.authorize(bearer_token(authorization.decode("latin-1")))
             except InvalidToken as e:
-                await _send_error(send, Unauthenticated(e.message))
+                await _refuse(send, Unauthenticated(e.message), method, route_key, path)
                 return
         try:
             body = await self._body(receive)
         except PayloadTooLarge as e:
-            await _send_error(send, e)
+            await _refuse(send, e, method, route_key, path)
             return
         client = scope.get("client")
         event = api_event(
@@ -115,8 +130,11 @@ class ApiGateway:
             path_parameters=params,
             jwt=jwt,
         )
-        result = await handle(event, LocalContext(event["requestContext"]["requestId"]))
-        await _send(send, *http_response(result))
+        request_id = event["requestContext"]["requestId"]
+        result = await handle(event, LocalContext(request_id))
+        status, response_headers, response_body = http_response(result)
+        response_headers.append((b"apigw-requestid", request_id.encode()))  # as API Gateway
+        await _send(send, status, response_headers, response_body)
 
     async def _body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -182,6 +200,9 @@ class LocalApp:
         from handlers.local.idp import LocalIdentityProvider
 
         set_metrics_enabled(False)
+        import os, sys
+        if os.environ.get("XSWITCH"):
+            sys.setswitchinterval(float(os.environ["XSWITCH"]))
         bootstrap.configure(settings=self.settings, in_process_bus=True)
         c = bootstrap.container()
         await c.migrate()

@@ -33,4 +33,28 @@ def test_db_migrate_creates_every_table_and_can_run_again(tmp_path: Path) -> Non
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "schema_migrations" in tables
     assert any(t.startswith("tally_") for t in tables)
-    assert len(tables) > 5
+    assert {"stored_events", "relay_published", "local_idp_users"} <= tables
+    assert "applied" in first.output and "nothing to apply" in second.output
+
+
+def test_every_entry_migrates_the_same_components(tmp_path: Path) -> None:
+    """``votes db migrate``, the local server's and the Lambda's migrations are one list."""
+    from handlers import bootstrap, runtime
+    from handlers.migrate import all_migrations
+    from handlers.settings import Settings
+
+    lambda_parts = {m.component for m in all_migrations()}
+    assert lambda_parts == {"projections", "relay"}
+    assert {m.component for m in all_migrations(local=True)} == lambda_parts | {"local_idp"}
+    # GIVEN the container as the Lambdas build it, and as the local server builds it
+    for local in (False, True):
+        url = f"sqlite:///{tmp_path / f'c{local}.db'}"
+        bootstrap.configure(settings=Settings(database_url=url), in_process_bus=local)
+        try:
+            applied = runtime.run(bootstrap.container().migrate())
+        finally:
+            runtime.run(bootstrap.close())
+            bootstrap.configure()
+        # THEN it applies the event log's and every component's migrations
+        expected = {"events"} | lambda_parts | ({"local_idp"} if local else set())
+        assert {m.component for m in applied} == expected

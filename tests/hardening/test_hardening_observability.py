@@ -223,7 +223,7 @@ def test_error_logs_are_json_with_the_request_id_as_correlation_id(
     unavailable, failing = api_event("get_poll"), api_event("list_polls")
     assert (call(unavailable), call(failing)) == (503, 500)
     records = [r for r in lines(lambda_stdout.read()) if isinstance(r, dict) and "level" in r]
-    by_id = {r.get("correlation_id"): r for r in records}
+    by_id = {r.get("correlation_id"): r for r in records if r["message"] != "request"}
     warn = by_id[unavailable["requestContext"]["requestId"]]
     error = by_id[failing["requestContext"]["requestId"]]
     assert (warn["level"], warn["service"]) == ("WARNING", "votes")
