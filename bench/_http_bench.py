@@ -52,7 +52,8 @@ def hello_world(connections: int, total: int) -> LoadResult:
         proc.wait(10)
 
 
-def cast_votes(connections: int, votes: int) -> LoadResult:
+def cast_votes(connections: int, votes: int) -> tuple[LoadResult, LoadResult]:
+    """(GET /health through the whole HTTP stack, cast votes) against one ``votes serve``."""
     users = 100
     polls = -(-(votes + 2000) // users)
     with ServeProcess(admins=["bench-admin"]) as server:
@@ -71,8 +72,13 @@ def cast_votes(connections: int, votes: int) -> LoadResult:
             for p, t in pairs
         ]
         warm, timed = requests[:2000], requests[2000 : 2000 + votes]
+        health = build_request("GET", f"{server.url}/health")
+        stack = asyncio.run(
+            run_load(server.url, lambda n: health, connections=connections, total=votes // 2)
+        )
         asyncio.run(run_load(server.url, warm, connections=connections))
-        return asyncio.run(run_load(server.url, timed, connections=connections))
+        cast = asyncio.run(run_load(server.url, timed, connections=connections))
+        return stack, cast
 
 
 def main() -> None:
@@ -82,11 +88,13 @@ def main() -> None:
     args = parser.parse_args()
     hello = hello_world(args.connections, args.votes)
     print(f"hello-world ASGI under uvicorn: {hello.summary()}")
-    cast = cast_votes(args.connections, args.votes)
+    stack, cast = cast_votes(args.connections, args.votes)
+    print(f"votes serve, GET /health (gateway, resolver, no store): {stack.summary()}")
     print(f"votes serve, cast vote (SQLite): {cast.summary()}")
     ok = cast.statuses.get(201, 0)
     if ok != cast.count:
         print(f"WARNING: {cast.count - ok} requests did not answer 201")
+    print(f"GET /health / hello-world throughput: {stack.rps / hello.rps:.2f}")
     print(f"cast vote / hello-world throughput: {cast.rps / hello.rps:.2f}")
     print(
         f"cast vote / serverless-offline ({SERVERLESS_OFFLINE_RPS} req/s): "

@@ -102,11 +102,14 @@ def samples(name: str, unit: MetricUnit, values: Iterable[float]) -> None:
 
 def set_lambda_context(context: Any) -> None:
     """Put the Lambda context's fields (function name, ``function_request_id``...) on every
-    log line of this invocation; no-op without a context (direct calls)."""
-    if context is not None:
-        from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
-
-        logger.append_keys(**build_lambda_context_model(context).__dict__)
+    log line of this invocation, those it has (none for direct calls without a context)."""
+    fields = {
+        "function_name": getattr(context, "function_name", None),
+        "function_memory_size": getattr(context, "memory_limit_in_mb", None),
+        "function_arn": getattr(context, "invoked_function_arn", None),
+        "function_request_id": getattr(context, "aws_request_id", None),
+    }
+    logger.append_keys(**{k: v for k, v in fields.items() if v is not None})
 
 
 def log_request(event: dict[str, Any], status: int, started: float) -> None:

@@ -1,12 +1,17 @@
 """Applying tally events to a set of tally tables, exactly once, inside one transaction.
 
-The set records, per ballot and per poll, the version applied so far. Within the caller's
-transaction the rows of the batch's ballots are claimed (created at version 0 if new) and
+The set records, per poll and per ballot it has touched, the version applied so far. A ballot
+the set has no row for is at its highest version at or below the set's replay checkpoint (the
+replay folded exactly those events), looked up in the log by the unique (stream, version)
+index, once per batch for all such ballots; 0 when nothing was replayed. Within the caller's
+transaction the rows of the batch's ballots are claimed (created at that version if new) and
 locked in id order; an event at or below the applied version is skipped; a version beyond the
 next is preceded by the missing ones read from the store (``tx.select_events``), so a change
-delivered before its cast is resolved. The batch is folded into one upsert per (poll, option)
-and one per poll, in key order, so concurrent batches meet on a hot poll only once each, and
-in the same order (no deadlock between them). Nothing here takes a table or global lock.
+delivered before its cast is resolved. Events carry their own deltas (the option taken and the
+one given up), so no option held is recorded. The batch is folded into one upsert per
+(poll, option) and one per poll, in key order, so concurrent batches meet on a hot poll only
+once each, and in the same order (no deadlock between them). Nothing here takes a table or
+global lock.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from projections.events import CLOSED, CREATED, KINDS, TallyEvent, decode_state
-from projections.fold import ballot_deltas, held_after
+from projections.fold import ballot_deltas
 from projections.sql import TallySQL
 from projections.tally import Tally
 from vote_domain.stores.base import Transaction
 
-__all__ = ["Changes", "apply_events", "read_tallies"]
+__all__ = ["Changes", "apply_events", "read_tallies", "replayed_versions"]
 
 
 @dataclass
@@ -39,9 +44,9 @@ class _PollDelta:
 
 @dataclass
 class Changes:
-    """What one application changed: ballot rows, count deltas, poll rows."""
+    """What one application changed: ballot versions, count deltas, poll rows."""
 
-    ballots: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    ballots: dict[str, int] = field(default_factory=dict)
     counts: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
     polls: dict[str, _PollDelta] = field(default_factory=lambda: defaultdict(_PollDelta))
 
@@ -77,15 +82,42 @@ async def _chain(
     return chain
 
 
-async def _claim(
-    tx: Transaction, sql: TallySQL, ids: list[str], claim: str, select: str, zero: bool
-) -> dict[str, tuple[int, str | None]]:
+async def _claim_polls(
+    tx: Transaction, sql: TallySQL, set_name: str, ids: list[str]
+) -> dict[str, int]:
+    await tx.execute(sql.claim_polls(set_name, len(ids)), ids)
+    rows = await tx.execute(sql.select_poll_versions(set_name, len(ids)), ids)
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def replayed_versions(
+    tx: Transaction, sql: TallySQL, set_name: str, ids: Sequence[str]
+) -> dict[str, int]:
+    """The version of each of ``ids`` that set ``set_name``'s replay folded (absent: 0)."""
+    rows = await tx.execute(sql.select_checkpoint(), (set_name,))
+    checkpoint = int(rows[0][0]) if rows else 0
+    if not checkpoint or not ids:
+        return {}
+    rows = await tx.execute(sql.versions_in_log(len(ids)), [*ids, checkpoint])
+    return {str(r[0]): int(r[1]) for r in rows if r[1] is not None}
+
+
+async def _claim_ballots(
+    tx: Transaction, sql: TallySQL, set_name: str, ids: list[str]
+) -> dict[str, int]:
+    """The applied version of each of ``ids`` (sorted), their rows created and locked."""
+    select = sql.select_ballots(set_name, len(ids))
+    # A plain read first (no locks, so no gap locks on missing keys); the claim then locks.
+    plain = select[: -len(sql.lock_update)] if sql.lock_update else select
+    known = {str(r[0]) for r in await tx.execute(plain, ids)}
+    missing = [i for i in ids if i not in known]
+    base = await replayed_versions(tx, sql, set_name, missing) if missing else {}
     params: list[object] = []
     for i in ids:
-        params.extend((i, 0) if zero else (i,))
-    await tx.execute(claim, params)
+        params.extend((i, base.get(i, 0)))
+    await tx.execute(sql.claim_ballots(set_name, len(ids)), params)
     rows = await tx.execute(select, ids)
-    return {str(r[0]): (int(r[1]), r[2] if len(r) > 2 else None) for r in rows}
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 async def apply_events(
@@ -97,37 +129,21 @@ async def apply_events(
     polls = _by_stream(events, poll_level=True)
     if ballots:
         ids = sorted(ballots)
-        applied = await _claim(
-            tx,
-            sql,
-            ids,
-            sql.claim_ballots(set_name, len(ids)),
-            sql.select_ballots(set_name, len(ids)),
-            zero=True,
-        )
+        applied = await _claim_ballots(tx, sql, set_name, ids)
         for bid in ids:
-            version, held = applied.get(bid, (0, None))
-            chain = await _chain(tx, bid, version, ballots[bid])
+            chain = await _chain(tx, bid, applied.get(bid, 0), ballots[bid])
             for e in chain:
                 for option, delta in ballot_deltas(e):
                     changes.count(e.poll_id, option, delta)
                     changes.polls[e.poll_id].total += delta
                 changes.polls[e.poll_id].seen(e)
-                version, held = e.version, held_after(e)
             if chain:
-                changes.ballots[bid] = (version, held)
+                changes.ballots[bid] = chain[-1].version
     if polls:
         ids = sorted(polls)
-        applied = await _claim(
-            tx,
-            sql,
-            ids,
-            sql.claim_polls(set_name, len(ids)),
-            sql.select_poll_versions(set_name, len(ids)),
-            zero=False,
-        )
+        applied = await _claim_polls(tx, sql, set_name, ids)
         for pid in ids:
-            chain = await _chain(tx, pid, applied.get(pid, (0, None))[0], polls[pid])
+            chain = await _chain(tx, pid, applied.get(pid, 0), polls[pid])
             if not chain:
                 continue
             delta = changes.polls[pid]
@@ -147,7 +163,7 @@ async def _write(tx: Transaction, sql: TallySQL, set_name: str, changes: Changes
     if changes.ballots:
         params: list[object] = []
         for bid in sorted(changes.ballots):
-            params.extend((bid, *changes.ballots[bid]))
+            params.extend((bid, changes.ballots[bid]))
         await tx.execute(sql.upsert_ballots(set_name, len(changes.ballots)), params)
     counts = [
         (pid, option, ordinal, n)

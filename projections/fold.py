@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from projections.events import CAST, CHANGED, CLOSED, CREATED, RETRACTED, TallyEvent
 from projections.tally import Tally
 
-__all__ = ["LogFold", "PollState", "ballot_deltas", "held_after"]
+__all__ = ["LogFold", "PollState", "ballot_deltas"]
 
 
 def ballot_deltas(event: TallyEvent) -> list[tuple[str, int]]:
@@ -25,11 +25,6 @@ def ballot_deltas(event: TallyEvent) -> list[tuple[str, int]]:
     if event.kind == RETRACTED:
         return [(event.previous_option, -1)]  # type: ignore[list-item]
     return []
-
-
-def held_after(event: TallyEvent) -> str | None:
-    """The option a ballot holds after ``event``."""
-    return None if event.kind == RETRACTED else event.option
 
 
 @dataclass

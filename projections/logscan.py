@@ -3,7 +3,7 @@
 A *tally row* is ``(position, poll_originator_id, poll_version, kind, poll_hex, option,
 previous_option, timestamp, options_json)`` where ``kind`` is one of
 :data:`projections.events.KINDS`' values and the originator id and version are given for poll
-events only (ballot rows are written by the database, :meth:`TallySQL.ballots_from_log`).
+events only (the replay keeps no per-ballot state: ballot events carry their deltas).
 The fast scanners read the store's ``stored_events`` table on a connection of their own
 and let the database pull the few fields out of each event's JSON state (SQLite
 ``json_extract``, MySQL/MariaDB ``JSON_EXTRACT``), so Python never parses whole documents;

@@ -2,7 +2,10 @@
 
 Tallies live in *sets* of tables named ``tally_<set>_polls``, ``tally_<set>_counts`` and
 ``tally_<set>_ballots``; ``tally_active`` names the set readers and the live projector use,
-``tally_sets`` lists every set with its state and replay checkpoint. The dialect modules
+``tally_sets`` lists every set with its state and replay checkpoint. A set's ballot rows
+record the version the live projector applied up to, for the ballots it has touched only (the
+``choice`` column is no longer written); a ballot without a row is at its highest version at
+or below the set's checkpoint, which the replay folded. The dialect modules
 (:mod:`projections.sql_sqlite`, :mod:`projections.sql_mysql`) hold the DDL and the upserts.
 """
 
@@ -31,10 +34,6 @@ class TallySQL:
     """Statements over one dialect; subclasses fill in DDL, locking and upserts."""
 
     ph: str = "?"
-    # Whether a first build writes all its ballot rows at once at its end (SQLite: far
-    # cheaper than random inserts flush after flush) or with each flush (InnoDB: one
-    # million-row INSERT ... SELECT is slower than the flushes' smaller ones).
-    ballots_at_end: bool = False
     lock_share: str = ""
     lock_update: str = ""
 
@@ -84,13 +83,26 @@ class TallySQL:
     # -- the projector's record of what it applied -------------------------------------------
 
     def claim_ballots(self, name: str, count: int) -> str:
-        """Create missing ballot rows at version 0 and lock all of them."""
+        """Rows (ballot_id, version): create missing ballot rows at the given version (their
+        version at the set's checkpoint), keep existing ones as they are, lock all of them."""
         raise NotImplementedError
 
     def select_ballots(self, name: str, count: int) -> str:
         return (
-            f"SELECT ballot_id, version, choice FROM tally_{name}_ballots"
+            f"SELECT ballot_id, version FROM tally_{name}_ballots"
             f" WHERE ballot_id IN ({self.marks(count)}){self.lock_update}"
+        )
+
+    def select_checkpoint(self) -> str:
+        return f"SELECT checkpoint FROM tally_sets WHERE set_name = {self.ph}"
+
+    def versions_in_log(self, count: int) -> str:
+        """Each of ``count`` streams' highest version at or below a position (the last
+        parameter), by the unique (originator_id, originator_version) index."""
+        return (
+            "SELECT originator_id, MAX(originator_version) FROM stored_events"
+            f" WHERE originator_id IN ({self.marks(count)}) AND notification_id <= {self.ph}"
+            " GROUP BY originator_id"
         )
 
     def claim_polls(self, name: str, count: int) -> str:
@@ -103,17 +115,8 @@ class TallySQL:
         )
 
     def upsert_ballots(self, name: str, count: int) -> str:
-        """Rows (ballot_id, version, choice)."""
+        """Rows (ballot_id, version)."""
         raise NotImplementedError
-
-    def ballots_from_log(self, name: str, *, whole: bool = False) -> str:
-        """Upsert the ballot rows of every ballot event with a position in (?, ?], straight
-        from the log table in (ballot, version) order, so each ballot ends at its last event
-        there. ``whole``: the range is (nearly) the whole log, the plan may differ."""
-        raise NotImplementedError
-
-    def any_ballot(self, name: str) -> str:
-        return f"SELECT 1 FROM tally_{name}_ballots LIMIT 1"
 
     def upsert_counts(self, name: str, count: int) -> str:
         """Rows (poll_id, choice, ordinal or NULL, delta): add delta, keep a known ordinal."""
@@ -122,6 +125,61 @@ class TallySQL:
     def upsert_polls(self, name: str, count: int) -> str:
         """Rows (poll_id, version, total delta, position, as_of, final)."""
         raise NotImplementedError
+
+    # -- replay: the log summed by the database, per position range ---------------------------
+
+    def state_text(self) -> str:
+        """An event's stored state as text the dialect's JSON functions accept."""
+        raise NotImplementedError
+
+    def json_text(self, doc: str, path: str) -> str:
+        """The scalar at ``path`` of JSON text ``doc``, unquoted."""
+        raise NotImplementedError
+
+    def json_raw(self, doc: str, path: str) -> str:
+        """The value at ``path`` of JSON text ``doc``, as JSON text."""
+        raise NotImplementedError
+
+    def from_log(self) -> str:
+        """The log table, read in primary-key (position) order."""
+        return "stored_events"
+
+    def topic_filter(self, topics: Sequence[str]) -> str:
+        return f"topic IN ({','.join(repr(t) for t in topics)})"
+
+    def sum_ballot_events(self, topics: Sequence[str]) -> str:
+        """Ballot events with a position in (?, ?] grouped by (poll hex, topic, option,
+        previous option): those four, how many, and the greatest position."""
+        s = "s"
+        return (
+            f"SELECT {self.json_text(s, '$.poll_id._data_')}, topic,"
+            f" {self.json_text(s, '$.option')}, {self.json_text(s, '$.previous_option')},"
+            " COUNT(*), MAX(notification_id)"
+            f" FROM (SELECT notification_id, topic, {self.state_text()} AS s"
+            f" FROM {self.from_log()} WHERE notification_id > {self.ph}"
+            f" AND notification_id <= {self.ph} AND {self.topic_filter(topics)}) AS r"
+            " GROUP BY 1, 2, 3, 4"
+        )
+
+    def poll_events(self, topics: Sequence[str]) -> str:
+        """Poll events with a position in (?, ?]: position, poll id, version, topic, options
+        (JSON text), timestamp."""
+        return (
+            "SELECT notification_id, originator_id, originator_version, topic,"
+            f" {self.json_raw('s', '$.options')}, {self.json_text('s', '$.timestamp._data_')}"
+            " FROM (SELECT notification_id, originator_id, originator_version, topic,"
+            f" {self.state_text()} AS s FROM {self.from_log()} WHERE notification_id > {self.ph}"
+            f" AND notification_id <= {self.ph} AND {self.topic_filter(topics)}) AS r"
+            " ORDER BY notification_id"
+        )
+
+    def times_at(self, count: int) -> str:
+        """The timestamps of the events at ``count`` positions."""
+        return (
+            f"SELECT notification_id, {self.json_text('s', '$.timestamp._data_')}"
+            f" FROM (SELECT notification_id, {self.state_text()} AS s FROM stored_events"
+            f" WHERE notification_id IN ({self.marks(count)})) AS r"
+        )
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -136,13 +194,15 @@ class TallySQL:
             " ORDER BY p.poll_id, COALESCE(c.ordinal, 1000000), c.choice"
         )
 
-    def ballots_behind(self, ahead: str, behind: str) -> str:
-        """Ballots whose version in set ``ahead`` is above that in set ``behind``."""
+    def ballots_beyond(self, ahead: str) -> str:
+        """Each ballot of set ``ahead`` with log events above a position (the parameter) at
+        or below its version there: the highest such version."""
         return (
-            f"SELECT a.ballot_id, a.version, COALESCE(b.version, 0), b.choice"
-            f" FROM tally_{ahead}_ballots a LEFT JOIN tally_{behind}_ballots b"
-            " ON b.ballot_id = a.ballot_id"
-            " WHERE a.version > 0 AND (b.version IS NULL OR b.version < a.version)"
+            "SELECT e.originator_id, MAX(e.originator_version)"
+            f" FROM stored_events e JOIN tally_{ahead}_ballots a"
+            " ON a.ballot_id = e.originator_id AND e.originator_version <= a.version"
+            f" WHERE e.notification_id > {self.ph}"
+            " GROUP BY e.originator_id"
         )
 
     def polls_behind(self, ahead: str, behind: str) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from projections.events import BALLOT_TOPICS, RETRACTED_TOPIC
+from collections.abc import Sequence
+
 from projections.sql import TallySQL, check_set_name
 
 __all__ = ["SQLiteTallySQL"]
@@ -13,7 +14,6 @@ class SQLiteTallySQL(TallySQL):
     transactions are serialised by ``BEGIN IMMEDIATE``)."""
 
     ph = "?"
-    ballots_at_end = True
 
     def create_shared(self) -> list[str]:
         return [
@@ -65,24 +65,9 @@ class SQLiteTallySQL(TallySQL):
 
     def upsert_ballots(self, name: str, count: int) -> str:
         return (
-            f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
-            f" VALUES {self.rows(3, count)}"
-            " ON CONFLICT (ballot_id) DO UPDATE SET"
-            " version = excluded.version, choice = excluded.choice"
-        )
-
-    def ballots_from_log(self, name: str, *, whole: bool = False) -> str:
-        topics = ",".join(f"'{t}'" for t in BALLOT_TOPICS)
-        return (
-            f"INSERT INTO tally_{name}_ballots (ballot_id, version, choice)"
-            " SELECT originator_id, originator_version,"
-            f" CASE WHEN topic = '{RETRACTED_TOPIC}' THEN NULL"
-            " ELSE json_extract(CAST(state AS TEXT), '$.option') END"
-            " FROM stored_events WHERE notification_id > ? AND notification_id <= ?"
-            f" AND {'+' if whole else ''}topic IN ({topics})"
-            " ORDER BY originator_id, originator_version"
-            " ON CONFLICT (ballot_id) DO UPDATE SET"
-            " version = excluded.version, choice = excluded.choice"
+            f"INSERT INTO tally_{name}_ballots (ballot_id, version)"
+            f" VALUES {self.rows(2, count)}"
+            " ON CONFLICT (ballot_id) DO UPDATE SET version = excluded.version"
         )
 
     def upsert_counts(self, name: str, count: int) -> str:
@@ -106,3 +91,17 @@ class SQLiteTallySQL(TallySQL):
             " log_position = max(log_position, excluded.log_position),"
             " is_final = max(is_final, excluded.is_final)"
         )
+
+    def state_text(self) -> str:
+        # A BLOB would be taken for SQLite's binary JSONB: read the stored text as text.
+        return "CAST(state AS TEXT)"
+
+    def json_text(self, doc: str, path: str) -> str:
+        return f"json_extract({doc}, '{path}')"
+
+    def json_raw(self, doc: str, path: str) -> str:
+        return f"json_extract({doc}, '{path}')"
+
+    def topic_filter(self, topics: Sequence[str]) -> str:
+        # Unary + keeps the planner on the primary key (position order), off the topic index.
+        return "+" + super().topic_filter(topics)

@@ -2,9 +2,13 @@
 
 One transaction takes the active-set pointer row exclusively — waiting for the live
 projector's batches in flight (they hold it shared), holding new ones back — then brings over
-from the old set whatever the live projector applied that the new set lacks (ballots and polls
-at a higher version there, their events read from the store and applied exactly once), and
-points readers and the projector at the new set. The old set is kept, ``retired``.
+from the old set whatever the live projector applied that the new set lacks, and points
+readers and the projector at the new set. The new set holds every event up to its checkpoint
+(replayed) and nothing after it, so what it lacks is, per ballot the old set has a row for,
+the events past that checkpoint up to the old set's version, and per poll the events above
+its version there; they are read from the store and applied exactly once
+(:func:`projections.apply.apply_events`, which fills each ballot's chain from the new set's
+own applied version). The old set is kept, ``retired``.
 """
 
 from __future__ import annotations
@@ -23,15 +27,14 @@ __all__ = ["swap_in"]
 
 async def _bring_over(tx: Transaction, sql: TallySQL, old: str, new: str) -> int:
     """Apply to ``new`` the stream events ``old`` has applied beyond it; how many streams."""
-    rows = await tx.execute(sql.ballots_behind(old, new))
+    rows = await tx.execute(sql.select_checkpoint(), (new,))
+    checkpoint = int(rows[0][0]) if rows else 0
+    rows = await tx.execute(sql.ballots_beyond(old), (checkpoint,))
     events = []
-    for bid, version, applied, _held in rows:
-        for stored in await tx.select_events(UUID(str(bid)), gt=int(applied), lte=int(version)):
-            events.append(
-                decode_state(
-                    KINDS[stored.topic], str(bid), stored.originator_version, stored.state, None
-                )
-            )
+    for bid, version in rows:
+        # The newest event is enough: applying it fills the chain from the store.
+        (stored,) = await tx.select_events(UUID(str(bid)), gt=int(version) - 1, lte=int(version))
+        events.append(decode_state(KINDS[stored.topic], str(bid), int(version), stored.state, None))
     polls = await tx.execute(sql.polls_behind(old, new))
     for pid, version, applied in polls:
         for stored in await tx.select_events(UUID(str(pid)), gt=int(applied), lte=int(version)):

@@ -26,3 +26,6 @@ step "pytest"
 
 step "client: vitest, build, browser end-to-end"
 bash client/scripts/test.sh
+
+step "load test: Artillery smoke profile against votes serve, tallies checked after"
+bash loadtest/smoke.sh

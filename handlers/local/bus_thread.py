@@ -21,6 +21,7 @@ from typing import Any
 from eventsourcing.persistence import Recording
 
 from handlers.local.bus import InProcessBus
+from handlers.observability import logger
 from projections.projector import TallyProjector
 from projections.publishers.base import TallyPublisher
 from projections.tally import TallyUpdated
@@ -30,7 +31,12 @@ __all__ = ["BusThread", "LoopPublisher"]
 
 
 class LoopPublisher(TallyPublisher):
-    """Hands updates to a publisher that lives on another event loop, in order."""
+    """Hands updates to a publisher that lives on another event loop, in order, without
+    waiting for that loop (busy serving requests) to take them: the bus goes on projecting.
+
+    Batches are delivered in the order handed (the other loop runs them first in, first out);
+    a failing delivery is logged (SSE updates are best effort: a client's next message or a
+    reconnect carries the current tally)."""
 
     def __init__(self, inner: TallyPublisher, loop: asyncio.AbstractEventLoop) -> None:
         self.inner = inner
@@ -39,7 +45,12 @@ class LoopPublisher(TallyPublisher):
     async def publish(self, updates: Sequence[TallyUpdated]) -> None:
         batch = list(updates)
         future = asyncio.run_coroutine_threadsafe(self.inner.publish(batch), self.loop)
-        await asyncio.wrap_future(future)
+        future.add_done_callback(_log_failure)
+
+
+def _log_failure(future: concurrent.futures.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("publishing tally updates failed", exc_info=future.exception())
 
 
 class BusThread:
@@ -75,9 +86,13 @@ class BusThread:
         await asyncio.wrap_future(ready)
 
     async def on_recorded(self, recordings: Sequence[Recording]) -> None:
-        """The voting service's hook (on the server's loop): wake the bus."""
-        loop = self._loop
-        if loop is not None and not self._pending:
+        """The voting service's hook (on the server's loop): hand the bus what was committed
+        and wake it (one wake-up for all commits until it runs)."""
+        loop, bus = self._loop, self.bus
+        if loop is None or bus is None:
+            return
+        bus.hand(r.notification for r in recordings)
+        if not self._pending:
             self._pending = True
             loop.call_soon_threadsafe(self._wake)
 
@@ -100,7 +115,7 @@ class BusThread:
         await asyncio.wrap_future(self._done)
 
     def _main(self, ready: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
+        loop = _new_loop()
         try:
             loop.run_until_complete(self._serve(loop, ready))
         finally:
@@ -131,3 +146,12 @@ class BusThread:
         finally:
             if self.owns_store:
                 await store.close()
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop: uvloop's when installed (as the server's), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()

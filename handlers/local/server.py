@@ -200,9 +200,6 @@ class LocalApp:
         from handlers.local.idp import LocalIdentityProvider
 
         set_metrics_enabled(False)
-        import os, sys
-        if os.environ.get("XSWITCH"):
-            sys.setswitchinterval(float(os.environ["XSWITCH"]))
         bootstrap.configure(settings=self.settings, in_process_bus=True)
         c = bootstrap.container()
         await c.migrate()

@@ -10,8 +10,8 @@ __all__ = ["PROFILES", "describe", "overrides_for"]
 # `full` is also what votes.yml declares (a test keeps the two equal), so that Artillery run by
 # hand does the full test; run.py always passes the chosen profile with --overrides.
 PROFILES: dict[str, dict[str, Any]] = {
-    # Peaks below the local app's capacity on an otherwise idle 2-core machine (~10 new users/s:
-    # the local IdP hashes each sign-up's and sign-in's password with argon2; see README).
+    # Peaks below the local app's knee on a shared 2-core machine (~10 new users/s, each one a
+    # sign-up and a sign-in with argon2 and RS256 in the same process as the API; see README).
     "full": {
         "phases": [
             {"name": "warm-up ramp", "duration": 60, "arrivalRate": 1, "rampTo": 3},
@@ -27,7 +27,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "maxErrorRate": 1,
         },
     },
-    # Stays under the local app's sign-up capacity (see README): a functional check for CI,
+    # Well under the local app's knee (see README): a functional check for CI,
     # with latency bounds loose enough for a busy CI machine; no error at all is allowed.
     "smoke": {
         "phases": [

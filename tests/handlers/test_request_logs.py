@@ -89,7 +89,7 @@ class RefusingEvents:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    async def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls += 1
         if self.calls == 1:
             results = [{"ErrorCode": "ThrottlingException"} for _ in Entries]
@@ -124,3 +124,28 @@ def test_an_events_time_is_read_from_its_stored_state() -> None:
     assert event_time(stamp) == 1.5
     assert event_time(b'{"timestamp":"1970-01-01T00:00:02"}') == 2.0  # naive: UTC
     assert event_time(b"{}") is None and event_time(b"[]") is None and event_time(b"x") is None
+
+
+async def test_the_local_bus_logs_what_it_projected_and_its_lag(
+    tmp_path: Any, log_lines: io.StringIO
+) -> None:
+    from handlers.local.bus import InProcessBus
+    from projections import TallyProjector
+    from projections.schema import migrate as migrate_tallies
+    from vote_domain import VotingService, connect
+
+    store = connect(f"sqlite:///{tmp_path / 'bus.db'}")
+    await store.migrate()
+    await migrate_tallies(store)
+    service = VotingService(store)
+    await service.register_voter("bob")
+    poll = await service.create_poll("bob", "Tea?", ["Yes", "No"])
+    await service.cast_vote(poll.id, "bob", "Yes")
+    bus = InProcessBus(store, TallyProjector(store))
+    await bus.start()
+    await bus.catch_up()
+    await bus.stop()
+    await store.close()
+    (line,) = [r for r in records(log_lines) if r["message"] == "projected"]
+    assert (line["events"], line["position"]) == (3, 3)
+    assert line["lag_ms_max"] >= 0

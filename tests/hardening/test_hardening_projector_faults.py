@@ -215,6 +215,8 @@ def test_handler_sigkilled_mid_batch_then_redelivered_ends_equal_to_replay(
         )
         assert worker.stdout is not None
         for line in worker.stdout:
+            if line.startswith("{"):  # the handler's own stdout: JSON logs, EMF metrics
+                continue
             kind, index = line.split()[:2]
             if kind == "done":
                 next_batch = int(index) + 1
