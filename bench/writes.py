@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _baselines import eventsourcing_sqlite_saves, mysql_params, mysql_raw_inserts  # noqa: E402
+from _baselines import eventsourcing_sqlite_saves, mysql_params, mysql_raw_inserts
 
-from vote_domain import VotingService, connect  # noqa: E402
+from vote_domain import VotingService, connect
 
 CONCURRENCY = 32
 POLLS = 10

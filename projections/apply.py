@@ -103,21 +103,28 @@ async def replayed_versions(
 
 
 async def _claim_ballots(
-    tx: Transaction, sql: TallySQL, set_name: str, ids: list[str]
+    tx: Transaction, sql: TallySQL, set_name: str, given: dict[str, dict[int, TallyEvent]]
 ) -> dict[str, int]:
-    """The applied version of each of ``ids`` (sorted), their rows created and locked."""
+    """The applied version of each ballot in ``given``; the rows of those with something to
+    apply are created (if new) and locked, in id order."""
+    ids = sorted(given)
     select = sql.select_ballots(set_name, len(ids))
     # A plain read first (no locks, so no gap locks on missing keys); the claim then locks.
     plain = select[: -len(sql.lock_update)] if sql.lock_update else select
     known = {str(r[0]) for r in await tx.execute(plain, ids)}
     missing = [i for i in ids if i not in known]
-    base = await replayed_versions(tx, sql, set_name, missing) if missing else {}
-    params: list[object] = []
-    for i in ids:
-        params.extend((i, base.get(i, 0)))
-    await tx.execute(sql.claim_ballots(set_name, len(ids)), params)
-    rows = await tx.execute(select, ids)
-    return {str(r[0]): int(r[1]) for r in rows}
+    applied = await replayed_versions(tx, sql, set_name, missing) if missing else {}
+    applied = {i: applied.get(i, 0) for i in missing}
+    # A ballot without a row whose events were all replayed needs no row: nothing to apply.
+    claim = [i for i in ids if i in known or max(given[i]) > applied[i]]
+    if claim:
+        params: list[object] = []
+        for i in claim:
+            params.extend((i, applied.get(i, 0)))
+        await tx.execute(sql.claim_ballots(set_name, len(claim)), params)
+        rows = await tx.execute(sql.select_ballots(set_name, len(claim)), claim)
+        applied.update({str(r[0]): int(r[1]) for r in rows})
+    return applied
 
 
 async def apply_events(
@@ -128,9 +135,8 @@ async def apply_events(
     ballots = _by_stream(events, poll_level=False)
     polls = _by_stream(events, poll_level=True)
     if ballots:
-        ids = sorted(ballots)
-        applied = await _claim_ballots(tx, sql, set_name, ids)
-        for bid in ids:
+        applied = await _claim_ballots(tx, sql, set_name, ballots)
+        for bid in sorted(ballots):
             chain = await _chain(tx, bid, applied.get(bid, 0), ballots[bid])
             for e in chain:
                 for option, delta in ballot_deltas(e):

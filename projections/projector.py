@@ -2,8 +2,9 @@
 
 Batches come at least once, duplicated, out of order and in any grouping (SQS, EventBridge,
 the local app's in-process feed). Each batch is applied in one transaction of the store,
-together with the per-ballot and per-poll versions that record what it applied
-(:mod:`projections.apply`), so a batch redelivered after a crash, before or after its commit,
+together with the per-ballot and per-poll versions that record what it applied (a ballot it
+has not touched yet is at its version as of the set's replay checkpoint, read from the log;
+:mod:`projections.apply`), so a batch redelivered after a crash, before or after its commit,
 changes nothing twice. Deadlock and lock-wait victims are retried whole. After the commit,
 one ``TallyUpdated`` per changed poll goes to the publisher.
 """

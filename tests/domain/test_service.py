@@ -81,7 +81,11 @@ async def test_a_different_option_is_already_voted_unless_changing(votes):
         await votes.cast_vote(poll.id, subject, "Blue")
     assert caught.value.code == "already_voted"
     changed = await votes.change_vote(poll.id, subject, "Blue")
-    assert (changed.outcome, changed.ballot.option, changed.ballot.version) == ("changed", "Blue", 2)
+    assert (changed.outcome, changed.ballot.option, changed.ballot.version) == (
+        "changed",
+        "Blue",
+        2,
+    )
 
 
 async def test_retract_then_cast_again(votes):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import aiomysql
 import pymysql
@@ -128,7 +129,8 @@ async def select_streams(
         await cur.execute(statement, params)
         rows = await cur.fetchall()
     events: list[StoredEvent] = []
-    last = originator_id = None
+    last: str | None = None
+    originator_id: UUID | str = ""
     for oid, v, t, s in rows:  # (ordered by originator id)
         if oid != last:
             last, originator_id, events = oid, decode_originator_id(oid), []

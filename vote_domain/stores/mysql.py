@@ -1,11 +1,33 @@
 """The MySQL event store, for MariaDB 10.11 and MySQL 8.0 / Aurora MySQL 3, on aiomysql.
 
-The store's SQL is all in :mod:`vote_domain.stores._mysql_sql`. Tables are InnoDB;
-notification ids are a ``BIGINT AUTO_INCREMENT`` primary key; originator ids are ASCII text
-(UUIDs in their 36-character form); connections run READ COMMITTED and autocommit, and every
-write is one explicit, durable transaction. An append is one round trip: ``START
-TRANSACTION``, the gate (below), one INSERT per event and ``COMMIT`` go as one
-multi-statement batch.
+The store's SQL is in :mod:`vote_domain.stores._mysql_sql` and
+:mod:`vote_domain.stores._mysql_group`. Tables are InnoDB; notification ids are a ``BIGINT
+AUTO_INCREMENT`` primary key; originator ids are ASCII text (UUIDs in their 36-character
+form); connections run READ COMMITTED and autocommit, and every write is one explicit,
+durable transaction. An append is one round trip: ``START TRANSACTION``, the gate (below),
+one INSERT per event and ``COMMIT`` go as one multi-statement batch.
+
+Group commit and read coalescing
+--------------------------------
+Concurrent calls share round trips (:mod:`vote_domain.stores._coalesce`): while up to
+``groups_in_flight`` batches are running, new calls queue, and the next batch takes up to
+``group_size`` of them. Appends without tracking (and under 256 KiB) become one *group*: one
+transaction, one gate lock, each request's INSERTs (under a savepoint when it has several
+events), one COMMIT, in key order so that concurrent groups lock the unique key in the same
+order. A duplicate version fails only its own request (IntegrityError; the rest of the group
+is sent on in the same transaction); every caller learns its outcome only after the COMMIT,
+and a failed COMMIT or connection fails the whole group with OperationalError. A group that
+deadlocks twice was rolled back as a whole and its requests are appended one by one.
+Plain stream reads (``select_streams``, and ``select_events`` with no range) of concurrent
+callers become one ``WHERE originator_id IN (...)`` query, split per caller.
+Appends with tracking and caller-driven transactions run alone, as before.
+
+Gap safety holds for groups as for single appends: a group is one transaction that takes
+the shared gate lock before its first INSERT and holds it until its COMMIT or rollback, so
+rule (1) below is unchanged; a request failing inside a group leaves at most a hole (its
+statement or savepoint rolled back), like a rolled-back append; and a group whose
+transaction might have ended early (anything but a statement error, checked from the
+server's transaction status before sending on) is abandoned, never continued in autocommit.
 
 Gap safety
 ----------
@@ -51,14 +73,20 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent, Tracking
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
 from vote_domain.stores import _mysql_group as group
 from vote_domain.stores import _mysql_sql as sql
 from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._mysql_conn import LoginSource, MySQLPool, params_from_url
+from vote_domain.stores._mysql_conn import (
+    DEADLOCK,
+    LoginSource,
+    MySQLPool,
+    error_code,
+    params_from_url,
+)
 from vote_domain.stores._mysql_run import Runner
 from vote_domain.stores._mysql_txn import open_transaction
 from vote_domain.stores.base import EventStore, Migration, Transaction
@@ -81,8 +109,8 @@ class MySQLEventStore(EventStore):
         pool_size: int = 10,
         pool_recycle_s: int = 300,
         connect_timeout_s: float = 10.0,
-        group_size: int = 64,
-        groups_in_flight: int = 3,
+        group_size: int = 16,
+        groups_in_flight: int = 4,
         on_access_denied: LoginSource | None = None,
         **params: Any,
     ) -> None:
@@ -169,8 +197,28 @@ class MySQLEventStore(EventStore):
     # -- grouped appends and reads (see the module docstring) -------------------------------
 
     async def _append_group(self, requests: list[Sequence[StoredEvent]]) -> list[Any]:
+        # In key order, so that concurrent groups lock the unique key in the same order.
+        order = sorted(range(len(requests)), key=lambda k: _first_key(requests[k]))
+        ordered = [requests[k] for k in order]
+        try:
+            outcomes = await self._run.write(
+                lambda conn: group.append_group(conn, ordered), retry_deadlock=True
+            )
+        except OperationalError as e:
+            if len(requests) == 1 or e.__cause__ is None or error_code(e.__cause__) != DEADLOCK:
+                raise
+            # Rolled back as a whole, twice: nothing of it was written; append one by one.
+            return await asyncio.gather(
+                *(self._append_alone(r) for r in requests), return_exceptions=True
+            )
+        by_request: list[Any] = [None] * len(requests)
+        for k, outcome in zip(order, outcomes, strict=True):
+            by_request[k] = outcome
+        return by_request
+
+    async def _append_alone(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         return await self._run.write(
-            lambda conn: group.append_group(conn, requests), retry_deadlock=True
+            lambda conn: sql.append(conn, stored_events, None), retry_deadlock=True
         )
 
     async def _read_streams(self, requests: list[list[str]]) -> list[dict[str, list[StoredEvent]]]:
@@ -263,3 +311,8 @@ class MySQLEventStore(EventStore):
                 self._hwm = None
         self._safe = max(self._safe, hwm)
         return self._safe
+
+
+def _first_key(stored_events: Sequence[StoredEvent]) -> tuple[str, int]:
+    first = stored_events[0]
+    return encode_originator_id(first.originator_id), first.originator_version
