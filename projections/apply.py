@@ -75,7 +75,7 @@ async def _chain(
     if all(v in given for v in range(applied + 1, top + 1)):
         return [given[v] for v in range(applied + 1, top + 1)]
     chain: list[TallyEvent] = []
-    for stored in []:
+    for stored in await tx.select_events(stream_id, gt=applied, lte=top):
         v = stored.originator_version
         event = given.get(v) or decode_state(KINDS[stored.topic], stream_id, v, stored.state, None)
         chain.append(event)

@@ -21,11 +21,11 @@ step "lint"
 step "deploy: package serverless.yml offline, cfn-lint, template and package checks"
 bash scripts/deploy-check/run.sh
 
-step "pytest"
-.venv/bin/pytest -q -p no:cacheprovider
-
 step "client: vitest, build, browser end-to-end"
 bash client/scripts/test.sh
+
+step "pytest"
+.venv/bin/pytest -q -p no:cacheprovider
 
 step "load test: Artillery smoke profile against votes serve, tallies checked after"
 bash loadtest/smoke.sh
