@@ -148,8 +148,14 @@ _mount_projection_commands()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a database that cannot be used is a message, not a trace."""
+    from eventsourcing.persistence import PersistenceError
+
+    try:
+        app()
+    except PersistenceError as e:
+        typer.echo(f"votes: the database cannot be used: {e}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -58,3 +60,15 @@ def test_every_entry_migrates_the_same_components(tmp_path: Path) -> None:
         # THEN it applies the event log's and every component's migrations
         expected = {"events"} | lambda_parts | ({"local_idp"} if local else set())
         assert {m.component for m in applied} == expected
+
+
+def test_an_unusable_database_is_a_message_not_a_traceback(mysql_server_url: str) -> None:
+    missing = mysql_server_url.rsplit("/", 1)[0] + "/votes_no_such_database"
+    done = subprocess.run(
+        [sys.executable, "-m", "handlers.cli", "db", "migrate", "--database", missing],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "votes: the database cannot be used" in done.stderr
+    assert "Traceback" not in done.stderr
