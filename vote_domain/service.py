@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -62,6 +63,7 @@ OnRecorded = Callable[[Sequence[Recording]], Awaitable[None]]
 """Called after each commit with what was recorded (e.g. to relay it at once)."""
 
 POLL_TOPICS = (get_topic(Poll.Created), get_topic(Poll.Closed))
+CACHE_SIZE = 4096
 
 
 def _utcnow() -> datetime:
@@ -93,6 +95,10 @@ class VotingService:
         self.max_attempts = max_attempts
         self.on_recorded = on_recorded
         self._mapper = mapper()
+        # Stored events never change, so an aggregate projected from a stream is valid for as
+        # long as the stream's last version is the same; voters are never unregistered.
+        self._projected: OrderedDict[tuple[UUID, int], Any] = OrderedDict()
+        self._registered: OrderedDict[UUID, None] = OrderedDict()
 
     # -- voters ------------------------------------------------------------------------------
 
@@ -103,12 +109,14 @@ class VotingService:
         for _ in range(2):
             voter = await self._load_one(voter_id)
             if voter is not None:
+                self._remember(self._registered, voter_id, None)
                 return Registration(voter=VoterView.of(voter), created=False)
             voter = Voter.register(cmd.subject, cmd.display_name)
             try:
                 await self._save(voter)
             except IntegrityError:
                 continue  # registered concurrently: read it back
+            self._remember(self._registered, voter_id, None)
             return Registration(voter=VoterView.of(voter), created=True)
         raise Conflict("could not register the voter; retry")
 
@@ -143,7 +151,7 @@ class VotingService:
         """Close a poll; closing a closed poll changes nothing."""
         cmd = parse(ClosePoll, poll_id=poll_id, subject=subject)
         for _ in range(self.max_attempts):
-            poll = await self._poll(cmd.poll_id)
+            poll = await self._poll(cmd.poll_id, for_update=True)
             if poll.closed:
                 return PollView.of(poll, self.clock())
             poll.close(cmd.subject)
@@ -182,8 +190,8 @@ class VotingService:
         voter_id = voter_id_for(cmd.subject)
         ballot_id = ballot_id_for(cmd.poll_id, voter_id)
         for _ in range(self.max_attempts):
-            poll, voter, ballot = await self._load_for_vote(cmd.poll_id, voter_id, ballot_id)
-            if voter is None:
+            poll, registered, ballot = await self._load_for_vote(cmd.poll_id, voter_id, ballot_id)
+            if not registered:
                 raise NotRegistered("register as a voter before voting")
             self._require_open(poll)
             chosen = poll.canonical_option(cmd.option)
@@ -218,8 +226,8 @@ class VotingService:
         voter_id = voter_id_for(cmd.subject)
         ballot_id = ballot_id_for(cmd.poll_id, voter_id)
         for _ in range(self.max_attempts):
-            poll, voter, ballot = await self._load_for_vote(cmd.poll_id, voter_id, ballot_id)
-            if voter is None:
+            poll, registered, ballot = await self._load_for_vote(cmd.poll_id, voter_id, ballot_id)
+            if not registered:
                 raise NotRegistered("register as a voter before voting")
             self._require_open(poll)
             if ballot is None or ballot.option is None:
@@ -250,27 +258,53 @@ class VotingService:
             aggregate = self._mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
         return aggregate
 
+    def _project_read_only(self, stored: Sequence[StoredEvent]) -> Any:
+        """As :meth:`_project`, shared with other readers: the caller must not change it."""
+        if not stored:
+            return None
+        last = stored[-1]
+        key = (last.originator_id, last.originator_version)
+        aggregate = self._projected.get(key)
+        if aggregate is None:
+            aggregate = self._project(stored)
+        self._remember(self._projected, key, aggregate)
+        return aggregate
+
+    @staticmethod
+    def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        cache[key] = value
+        cache.move_to_end(key)
+        if len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+
     async def _load_one(self, originator_id: UUID) -> Any:
         with _store_errors():
             return self._project(await self.store.select_events(originator_id))
 
-    async def _poll(self, poll_id: UUID) -> Poll:
-        poll = await self._load_one(poll_id)
+    async def _poll(self, poll_id: UUID, *, for_update: bool = False) -> Poll:
+        with _store_errors():
+            stored = await self.store.select_events(poll_id)
+        poll = self._project(stored) if for_update else self._project_read_only(stored)
         if not isinstance(poll, Poll):
             raise PollNotFound(f"no poll has id {poll_id}")
         return poll
 
     async def _load_for_vote(
         self, poll_id: UUID, voter_id: UUID, ballot_id: UUID
-    ) -> tuple[Poll, Voter | None, Ballot | None]:
+    ) -> tuple[Poll, bool, Ballot | None]:
+        """The poll (read-only), whether the voter is registered, and their ballot."""
+        known = voter_id in self._registered
+        ids = [poll_id, ballot_id] if known else [poll_id, voter_id, ballot_id]
         with _store_errors():
-            streams = await self.store.select_streams([poll_id, voter_id, ballot_id])
-        poll = self._project(streams.get(poll_id, ()))
+            streams = await self.store.select_streams(ids)
+        poll = self._project_read_only(streams.get(poll_id, ()))
         if not isinstance(poll, Poll):
             raise PollNotFound(f"no poll has id {poll_id}")
-        voter = self._project(streams.get(voter_id, ()))
+        if not known and streams.get(voter_id):
+            self._remember(self._registered, voter_id, None)
+            known = True
         ballot = self._project(streams.get(ballot_id, ()))
-        return poll, voter, ballot
+        return poll, known, ballot
 
     async def _try_save(self, aggregate: Aggregate) -> bool:
         """Save, or return False after a short random pause if another writer got there first."""

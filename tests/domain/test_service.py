@@ -223,3 +223,14 @@ async def test_on_recorded_sees_each_commit_with_its_position(store):
     assert positions == sorted(positions)
     stored = await store.select_notifications(positions[-1], 1)
     assert stored[0].originator_id == seen[-1].domain_event.originator_id
+
+
+async def test_a_poll_closed_by_another_process_refuses_votes_at_once(store):
+    """Each process keeps projected polls; a new event in the stream must be seen at once."""
+    here, elsewhere = VotingService(store), VotingService(store)
+    poll, subject = await open_poll(here), await registered(here)
+    await here.cast_vote(poll.id, subject, "Red")  # `here` now holds the open poll
+    await elsewhere.close_poll(poll.id, "admin")
+    with pytest.raises(PollClosed):
+        await here.change_vote(poll.id, subject, "Blue")
+    assert (await here.get_poll(poll.id)).closed
