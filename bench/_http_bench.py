@@ -16,7 +16,6 @@ from bench._setup import populate
 from handlers.local.process import ServeProcess, free_port
 
 SERVERLESS_OFFLINE_RPS = 300
-TARGET_RPS = 10 * SERVERLESS_OFFLINE_RPS
 TARGET_P99_MS = 50.0
 
 
@@ -100,11 +99,10 @@ def main() -> None:
         f"cast vote / serverless-offline ({SERVERLESS_OFFLINE_RPS} req/s): "
         f"{cast.rps / SERVERLESS_OFFLINE_RPS:.1f}x"
     )
-    print(f"RESULT http_cast_rps ratio={cast.rps / TARGET_RPS:.3f} target={TARGET_RPS}")
-    print(
-        f"RESULT http_cast_p99 ratio={TARGET_P99_MS / cast.percentile(99):.3f} "
-        f"target={TARGET_P99_MS:g}"
-    )
+    # Targets: >= 10x serverless-offline's 300 req/s, and p99 <= 50 ms (ratio = limit / p99).
+    ratio = cast.rps / SERVERLESS_OFFLINE_RPS
+    print(f"RESULT http-cast-vs-serverless-offline ratio={ratio:.2f} target=10")
+    print(f"RESULT http-cast-p99 ratio={TARGET_P99_MS / cast.percentile(99):.2f} target=1")
 
 
 if __name__ == "__main__":
