@@ -5,9 +5,11 @@ Each ballot event carries its own deltas (+1 for the option it takes, -1 for the
 up), so a range of the log sums to per-(poll, option) deltas with no per-ballot state. On
 SQLite files and MySQL/MariaDB the database extracts the few JSON fields and groups the range's
 ballot events (:meth:`TallySQL.sum_ballot_events`); the rare poll events come back as rows,
-and each poll's newest time in the range is read by position. Other stores are read through
-``select_notifications`` and folded in Python (:mod:`projections.logscan`). A range never
-passes a position the store reported as gap-safe, so nothing still being committed is summed.
+and each poll's newest time in the range is read by position. Consecutive ranges are summed
+at once on ``READERS`` connections of their own and handed out in order. Other stores are
+read through ``select_notifications`` and folded in Python (:mod:`projections.logscan`). A range
+never passes a position the store reported as gap-safe, so nothing still being committed is
+summed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -33,6 +36,9 @@ from projections.sql import TallySQL
 from vote_domain.stores.base import EventStore
 
 __all__ = ["Deltas", "sum_log"]
+
+Run = Callable[[str, Sequence[Any]], Any]
+"""Executes one statement on the log with its parameters; the rows."""
 
 
 class Deltas:
@@ -96,9 +102,7 @@ class Deltas:
             self.upto = position
 
 
-async def _summed(
-    run: Callable[[str, Sequence[Any]], Any], sql: TallySQL, after: int, upto: int
-) -> Deltas:
+async def _summed(run: Run, sql: TallySQL, after: int, upto: int) -> Deltas:
     """The deltas of (``after``, ``upto``], ``run`` executing one statement on the log."""
     d = Deltas(after)
     d.upto = upto
@@ -125,22 +129,57 @@ async def _summed(
     return d
 
 
+READERS = 2
+"""Ranges summed at once, each on a connection of its own (the database does the work)."""
+
+
+async def _in_order(
+    runners: list[Run], sql: TallySQL, ranges: list[tuple[int, int]]
+) -> AsyncIterator[Deltas]:
+    """The ranges' deltas in order, the next ranges summed meanwhile on the other runners."""
+    todo = iter(ranges)
+    window: deque[tuple[asyncio.Task[Deltas], Run]] = deque()
+
+    def start(run: Run) -> None:
+        r = next(todo, None)
+        if r is not None:
+            window.append((asyncio.ensure_future(_summed(run, sql, *r)), run))
+
+    for run in runners:
+        start(run)
+    try:
+        while window:
+            task, run = window.popleft()
+            deltas = await task
+            start(run)
+            yield deltas
+    finally:
+        for task, _ in window:
+            task.cancel()
+        if window:
+            await asyncio.wait([t for t, _ in window])
+
+
 async def _sqlite(path: str, sql: TallySQL, ranges: list[tuple[int, int]]) -> AsyncIterator[Deltas]:
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(path, check_same_thread=False, uri=path.startswith("file:"))
         conn.execute("PRAGMA query_only=ON")
         return conn
 
-    conn = await asyncio.to_thread(connect)
+    conns = [await asyncio.to_thread(connect) for _ in range(READERS)]
 
-    async def run(statement: str, params: Sequence[Any]) -> list[Any]:
-        return await asyncio.to_thread(lambda: conn.execute(statement, params).fetchall())
+    def runner(conn: sqlite3.Connection) -> Run:
+        async def run(statement: str, params: Sequence[Any]) -> list[Any]:
+            return await asyncio.to_thread(lambda: conn.execute(statement, params).fetchall())
+
+        return run
 
     try:
-        for after, upto in ranges:
-            yield await _summed(run, sql, after, upto)
+        async for deltas in _in_order([runner(c) for c in conns], sql, ranges):
+            yield deltas
     finally:
-        await asyncio.to_thread(conn.close)
+        for conn in conns:
+            await asyncio.to_thread(conn.close)
 
 
 async def _mysql(
@@ -148,18 +187,24 @@ async def _mysql(
 ) -> AsyncIterator[Deltas]:
     import aiomysql
 
-    conn = await aiomysql.connect(**params, charset="utf8mb4", autocommit=True)
-    try:
-        async with conn.cursor() as cur:
+    conns = [
+        await aiomysql.connect(**params, charset="utf8mb4", autocommit=True) for _ in range(READERS)
+    ]
 
-            async def run(statement: str, args: Sequence[Any]) -> list[Any]:
+    def runner(conn: Any) -> Run:
+        async def run(statement: str, args: Sequence[Any]) -> list[Any]:
+            async with conn.cursor() as cur:
                 await cur.execute(statement, tuple(args))
                 return list(await cur.fetchall())
 
-            for after, upto in ranges:
-                yield await _summed(run, sql, after, upto)
+        return run
+
+    try:
+        async for deltas in _in_order([runner(c) for c in conns], sql, ranges):
+            yield deltas
     finally:
-        conn.close()
+        for conn in conns:
+            conn.close()
 
 
 async def _folded(
