@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_events import LambdaContext, body_of, load_event
+from api_events import body_of, load_event
+from lambda_context import LambdaContext
 
 from handlers import bootstrap, runtime
 from handlers.api import handler

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from api_events import LambdaContext, load_event
+from api_events import load_event
 from eventsourcing.persistence import Notification
+from lambda_context import LambdaContext
 
 from handlers.observability import logger
 

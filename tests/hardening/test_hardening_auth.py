@@ -16,6 +16,7 @@ import httpx
 import pytest
 from hardening_app import LiveApp, Tokens
 from hardening_tokens import Forger
+from lambda_context import LambdaContext
 
 
 @pytest.fixture(scope="module")
@@ -231,21 +232,8 @@ def test_the_lambda_refuses_id_token_claims_as_the_local_gateway_does(tmp_path: 
     bootstrap.configure(settings=Settings(database_url=f"sqlite:///{tmp_path / 'lambda.db'}"))
     try:
         runtime.run(bootstrap.container().migrate())
-        response = handler(event, _LambdaContext())
+        response = handler(event, LambdaContext())
     finally:
         runtime.run(bootstrap.close())
         bootstrap.configure()
     assert response["statusCode"] == 401, response
-
-
-class _LambdaContext:
-    function_name = "votes-api"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:votes-api"
-    memory_limit_in_mb = 1024
-    aws_request_id = "6f6a8f1e-5d1c-4c59-9d0b-3a1f2e4d5c6b"
-    log_group_name = "/aws/lambda/votes-api"
-    log_stream_name = "2026/11/27/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000

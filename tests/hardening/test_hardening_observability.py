@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from hardening_history import body_of, sqs_record, write_history
+from lambda_context import LambdaContext
 
 from handlers import bootstrap, observability, projector, runtime
 from handlers.observability import set_metrics_enabled
@@ -25,19 +26,6 @@ from handlers.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
 CAPTURED_POLL = "6f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
-
-
-class Context:
-    function_name = "votes-api"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:votes-api"
-    memory_limit_in_mb = 1024
-    aws_request_id = "6f6a8f1e-5d1c-4c59-9d0b-3a1f2e4d5c6b"
-    log_group_name = "/aws/lambda/votes-api"
-    log_stream_name = "2026/11/27/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
 
 
 def api_event(
@@ -162,7 +150,7 @@ def lambda_api(tmp_path: Path) -> Iterator[None]:
 def call(event: dict[str, Any]) -> int:
     from handlers.api import handler
 
-    return int(handler(event, Context())["statusCode"])
+    return int(handler(event, LambdaContext())["statusCode"])
 
 
 def test_api_metrics_count_votes_conflicts_and_rejections(
@@ -174,7 +162,7 @@ def test_api_metrics_count_votes_conflicts_and_rejections(
     created = api_event("create_poll", sub=admin, body={"question": "Q?", "options": ["a", "b"]})
     from handlers.api import handler
 
-    poll = json.loads(handler(created, Context())["body"])["id"]
+    poll = json.loads(handler(created, LambdaContext())["body"])["id"]
     lambda_stdout.read()
 
     statuses = [
@@ -229,7 +217,7 @@ def test_error_logs_are_json_with_the_request_id_as_correlation_id(
     assert (warn["level"], warn["service"]) == ("WARNING", "votes")
     assert (error["level"], error["message"]) == ("ERROR", "unhandled error")
     assert error["exception_name"] == "RuntimeError" and "boom" in error["exception"]
-    assert error["function_request_id"] == Context.aws_request_id  # the Lambda context too
+    assert error["function_request_id"] == LambdaContext.aws_request_id  # the Lambda context too
 
 
 @pytest.fixture
