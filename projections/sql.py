@@ -12,6 +12,7 @@ or below the set's checkpoint, which the replay folded. The dialect modules
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 __all__ = ["SET_NAME", "TallySQL", "check_set_name"]
@@ -30,7 +31,7 @@ def check_set_name(name: str) -> str:
     return name
 
 
-class TallySQL:
+class TallySQL(ABC):
     """Statements over one dialect; subclasses fill in DDL, locking and upserts."""
 
     ph: str = "?"
@@ -47,11 +48,13 @@ class TallySQL:
 
     # -- schema ------------------------------------------------------------------------------
 
+    @abstractmethod
     def create_shared(self) -> list[str]:
-        raise NotImplementedError
+        """DDL of the tables every set shares (the active pointer, the set list)."""
 
+    @abstractmethod
     def create_set(self, name: str) -> list[str]:
-        raise NotImplementedError
+        """DDL of one set's tables."""
 
     def drop_set(self, name: str) -> list[str]:
         p = f"tally_{check_set_name(name)}"
@@ -68,8 +71,9 @@ class TallySQL:
     def select_sets(self) -> str:
         return "SELECT set_name, status, checkpoint FROM tally_sets ORDER BY set_name"
 
+    @abstractmethod
     def insert_set(self) -> str:
-        raise NotImplementedError
+        """Add a set to the set list."""
 
     def update_set(self) -> str:
         return (
