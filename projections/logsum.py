@@ -19,6 +19,7 @@ import json
 import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from projections.events import (
@@ -160,26 +161,53 @@ async def _in_order(
             await asyncio.wait([t for t, _ in window])
 
 
+class _SQLiteReader:
+    """One read-only connection used only from its own thread.
+
+    A cancelled ``await`` does not stop a query already running in a thread, so every call,
+    closing included, goes through the same one-thread executor: a connection is never closed
+    while a query of a cancelled reader is still running on it.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-reader")
+        self._conn: sqlite3.Connection | None = None
+
+    async def _call(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            path = self._path
+            self._conn = sqlite3.connect(
+                path, check_same_thread=False, uri=path.startswith("file:")
+            )
+            self._conn.execute("PRAGMA query_only=ON")
+        return self._conn
+
+    async def run(self, statement: str, params: Sequence[Any]) -> list[Any]:
+        return await self._call(lambda: self._connection().execute(statement, params).fetchall())
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+
+        try:
+            await asyncio.shield(self._call(close))
+        finally:
+            self._thread.shutdown(wait=False)
+
+
 async def _sqlite(path: str, sql: TallySQL, ranges: list[tuple[int, int]]) -> AsyncIterator[Deltas]:
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, check_same_thread=False, uri=path.startswith("file:"))
-        conn.execute("PRAGMA query_only=ON")
-        return conn
-
-    conns = [await asyncio.to_thread(connect) for _ in range(READERS)]
-
-    def runner(conn: sqlite3.Connection) -> Run:
-        async def run(statement: str, params: Sequence[Any]) -> list[Any]:
-            return await asyncio.to_thread(lambda: conn.execute(statement, params).fetchall())
-
-        return run
-
+    readers = [_SQLiteReader(path) for _ in range(READERS)]
     try:
-        async for deltas in _in_order([runner(c) for c in conns], sql, ranges):
+        async for deltas in _in_order([r.run for r in readers], sql, ranges):
             yield deltas
     finally:
-        for conn in conns:
-            await asyncio.to_thread(conn.close)
+        for reader in readers:
+            await reader.close()
 
 
 async def _mysql(
