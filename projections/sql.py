@@ -86,10 +86,10 @@ class TallySQL(ABC):
 
     # -- the projector's record of what it applied -------------------------------------------
 
+    @abstractmethod
     def claim_ballots(self, name: str, count: int) -> str:
         """Rows (ballot_id, version): create missing ballot rows at the given version (their
         version at the set's checkpoint), keep existing ones as they are, lock all of them."""
-        raise NotImplementedError
 
     def select_ballots(self, name: str, count: int) -> str:
         return (
@@ -109,8 +109,9 @@ class TallySQL(ABC):
             " GROUP BY originator_id"
         )
 
+    @abstractmethod
     def claim_polls(self, name: str, count: int) -> str:
-        raise NotImplementedError
+        """Rows (poll_id, version): create missing poll rows, lock all of them."""
 
     def select_poll_versions(self, name: str, count: int) -> str:
         return (
@@ -118,31 +119,31 @@ class TallySQL(ABC):
             f" WHERE poll_id IN ({self.marks(count)}){self.lock_update}"
         )
 
+    @abstractmethod
     def upsert_ballots(self, name: str, count: int) -> str:
         """Rows (ballot_id, version)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def upsert_counts(self, name: str, count: int) -> str:
         """Rows (poll_id, choice, ordinal or NULL, delta): add delta, keep a known ordinal."""
-        raise NotImplementedError
 
+    @abstractmethod
     def upsert_polls(self, name: str, count: int) -> str:
         """Rows (poll_id, version, total delta, position, as_of, final)."""
-        raise NotImplementedError
 
     # -- replay: the log summed by the database, per position range ---------------------------
 
+    @abstractmethod
     def state_text(self) -> str:
         """An event's stored state as text the dialect's JSON functions accept."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_text(self, doc: str, path: str) -> str:
         """The scalar at ``path`` of JSON text ``doc``, unquoted."""
-        raise NotImplementedError
 
+    @abstractmethod
     def json_raw(self, doc: str, path: str) -> str:
         """The value at ``path`` of JSON text ``doc``, as JSON text."""
-        raise NotImplementedError
 
     def from_log(self) -> str:
         """The log table, read in primary-key (position) order."""
