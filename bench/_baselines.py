@@ -45,7 +45,7 @@ def mysql_params(url: str) -> dict[str, object]:
 def raw_table_ddl(table: str) -> str:
     """The event store's own ``stored_events`` table shape (columns, keys, indexes) under
     another name, so the baseline inserts the same rows into the same structure."""
-    from vote_domain.stores._mysql_sql import EVENTS_MIGRATIONS
+    from vote_domain.stores.mysql.sql import EVENTS_MIGRATIONS
 
     ddl = EVENTS_MIGRATIONS[0].mysql[0]
     return ddl.replace("CREATE TABLE IF NOT EXISTS stored_events", f"CREATE TABLE {table}", 1)

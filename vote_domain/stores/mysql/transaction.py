@@ -10,9 +10,9 @@ from uuid import UUID
 import aiomysql
 from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores import _mysql_sql as sql
-from vote_domain.stores._mysql_conn import DEADLOCK, error_code, errors_translated
-from vote_domain.stores._mysql_run import Runner, interrupts
+from vote_domain.stores.mysql import sql
+from vote_domain.stores.mysql.pool import DEADLOCK, error_code, errors_translated
+from vote_domain.stores.mysql.run import Runner, interrupts
 from vote_domain.stores.base import Transaction
 
 

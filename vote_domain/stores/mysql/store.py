@@ -1,7 +1,7 @@
 """The MySQL event store, for MariaDB 10.11 and MySQL 8.0 / Aurora MySQL 3, on aiomysql.
 
-The store's SQL is in :mod:`vote_domain.stores._mysql_sql` and
-:mod:`vote_domain.stores._mysql_group`. Tables are InnoDB; notification ids are a ``BIGINT
+The store's SQL is in :mod:`vote_domain.stores.mysql.sql` and
+:mod:`vote_domain.stores.mysql.append`. Tables are InnoDB; notification ids are a ``BIGINT
 AUTO_INCREMENT`` primary key; originator ids are ASCII text (UUIDs in their 36-character
 form); connections run READ COMMITTED and autocommit, and every write is one explicit,
 durable transaction. An append is one round trip: ``START TRANSACTION``, the gate (below),
@@ -75,20 +75,20 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores import _mysql_group as group
-from vote_domain.stores import _mysql_sql as sql
+from vote_domain.stores.mysql import append as group
+from vote_domain.stores.mysql import sql
 from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._mysql_conn import (
+from vote_domain.stores.mysql.pool import (
     DEADLOCK,
     LoginSource,
     MySQLPool,
     error_code,
     params_from_url,
 )
-from vote_domain.stores._mysql_run import Runner
-from vote_domain.stores._mysql_txn import open_transaction
+from vote_domain.stores.mysql.run import Runner
+from vote_domain.stores.mysql.transaction import open_transaction
 from vote_domain.stores.base import EventStore, Migration, Transaction
 
 __all__ = ["MySQLEventStore"]

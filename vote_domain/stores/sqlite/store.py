@@ -30,10 +30,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores import _sqlite_ops as ops
+from vote_domain.stores.sqlite import ops
 from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._sqlite_writer import (
+from vote_domain.stores.sqlite.writer import (
     CallRequest,
     InsertRequest,
     SessionRequest,

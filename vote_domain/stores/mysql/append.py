@@ -30,14 +30,14 @@ import pymysql
 from eventsourcing.persistence import OperationalError, StoredEvent
 
 from vote_domain.stores._ids import decode_originator_id
-from vote_domain.stores._mysql_conn import (
+from vote_domain.stores.mysql.pool import (
     DEADLOCK,
     LOCK_WAIT_TIMEOUT,
     error_code,
     is_connection_error,
     translated,
 )
-from vote_domain.stores._mysql_sql import BEGIN, GATE_SHARED, INSERT_EVENT, event_params
+from vote_domain.stores.mysql.sql import BEGIN, GATE_SHARED, INSERT_EVENT, event_params
 
 #: Per request: its events' notification ids, or the error it alone fails with.
 Outcome = list[int] | BaseException

@@ -18,7 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent, Tracking
 
-from vote_domain.stores import _sqlite_ops as ops
+from vote_domain.stores.sqlite import ops
 
 MAX_GROUP = 512
 

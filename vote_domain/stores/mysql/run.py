@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import aiomysql
 from eventsourcing.persistence import OperationalError
 
-from vote_domain.stores._mysql_conn import (
+from vote_domain.stores.mysql.pool import (
     DEADLOCK,
     DRIVER_ERRORS,
     MySQLPool,
