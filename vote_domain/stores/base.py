@@ -28,11 +28,20 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent, Tracking
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
-__all__ = ["EventStore", "Migration", "Transaction"]
+__all__ = ["EventStore", "LockConflict", "Migration", "Transaction"]
 
 Dialect = Literal["sqlite", "mysql"]
+
+
+class LockConflict(OperationalError):
+    """The database made this transaction the loser of a lock conflict (a deadlock victim,
+    a lock wait timeout, a busy SQLite database): roll it back and run it again.
+
+    Each backend raises it from its one place of error translation, chained to the driver's
+    error, so callers retry on a type rather than on error numbers or messages.
+    """
 
 
 @dataclass(frozen=True)

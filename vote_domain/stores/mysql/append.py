@@ -30,7 +30,7 @@ import pymysql
 from eventsourcing.persistence import OperationalError, StoredEvent
 
 from vote_domain.stores._ids import decode_originator_id
-from vote_domain.stores.mysql.pool import (
+from vote_domain.stores.mysql.errors import (
     DEADLOCK,
     LOCK_WAIT_TIMEOUT,
     error_code,

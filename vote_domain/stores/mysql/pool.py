@@ -1,108 +1,29 @@
-"""Connections for the MySQL event store: URL parsing, the lazily made pool, and the one
-place where driver errors become ``eventsourcing.persistence``'s PEP-249 exceptions.
+"""Connections for the MySQL event store: URL parsing and the lazily made pool.
 
-Error policy:
-
-* duplicate key (1062) and other constraint failures -> IntegrityError;
-* deadlock (1213) -> OperationalError, after the store has retried the whole (rolled back)
-  transaction once; lock wait timeout (1205) -> OperationalError, not retried (a sign of
-  overload or of a long transaction; InnoDB rolled back only the statement, the store rolls
-  back the rest);
-* lost, refused or dropped connections -> OperationalError, after one retry on a new
-  connection where that is safe (see :func:`is_connection_error`);
-* a refused login (1045, access denied) -> asks ``on_access_denied`` (if given) for a fresh
-  login once and connects again with it if it differs (a rotated password), else
-  OperationalError.
+A refused login (1045, access denied) asks ``on_access_denied`` (if given) for a fresh login
+once and connects again with it if it differs (a rotated password); connections already open
+stay as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiomysql
 import pymysql
-from eventsourcing.persistence import (
-    DatabaseError,
-    DataError,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    PersistenceError,
-    ProgrammingError,
-)
+from eventsourcing.persistence import OperationalError
 from pymysql.constants import CLIENT
 
-__all__ = [
-    "ACCESS_DENIED",
-    "LoginSource",
-    "MySQLPool",
-    "errors_translated",
-    "is_connection_error",
-    "params_from_url",
-    "translated",
-]
+from vote_domain.stores.mysql.errors import ACCESS_DENIED, error_code, errors_translated
 
-DEADLOCK = 1213
-ACCESS_DENIED = 1045
+__all__ = ["LoginSource", "MySQLPool", "params_from_url"]
+
 LoginSource = Callable[[], Awaitable[Mapping[str, Any] | None]]
 """Called when the server refuses the login: fresh connection keywords (``user``,
 ``password``) to try once more, or None."""
-LOCK_WAIT_TIMEOUT = 1205
-# Client-side codes for a connection that failed or went away, and the server's own codes
-# for a connection it is closing (shutdown, killed, read-only failover on Aurora).
-_CONNECTION_CODES = frozenset({2003, 2006, 2013, 2055, 1053, 1927, 3169, 1290, 1836})
-
-_ERRORS: tuple[tuple[type[BaseException], type[PersistenceError]], ...] = (
-    (pymysql.err.IntegrityError, IntegrityError),
-    (pymysql.err.OperationalError, OperationalError),
-    (pymysql.err.ProgrammingError, ProgrammingError),
-    (pymysql.err.DataError, DataError),
-    (pymysql.err.NotSupportedError, NotSupportedError),
-    (pymysql.err.InternalError, InternalError),
-    (pymysql.err.InterfaceError, OperationalError),  # "(0, '')": the connection is closed
-    (pymysql.err.DatabaseError, DatabaseError),
-    (pymysql.err.Error, InterfaceError),
-    (OSError, OperationalError),
-    (asyncio.TimeoutError, OperationalError),
-)
-DRIVER_ERRORS = (pymysql.err.Error, OSError, asyncio.TimeoutError)
-
-
-def error_code(e: BaseException) -> int | None:
-    """The MySQL error number of a driver error, if it has one."""
-    if isinstance(e, pymysql.err.Error) and e.args and isinstance(e.args[0], int):
-        return e.args[0]
-    return None
-
-
-def is_connection_error(e: BaseException) -> bool:
-    """True if ``e`` says the connection failed or was lost (not the statement)."""
-    if isinstance(e, (pymysql.err.InterfaceError, OSError, asyncio.TimeoutError)):
-        return True
-    return error_code(e) in _CONNECTION_CODES
-
-
-@contextmanager
-def errors_translated() -> Iterator[None]:
-    """Raise any driver error inside the block as its ``eventsourcing`` twin."""
-    try:
-        yield
-    except DRIVER_ERRORS as e:
-        raise translated(e) from e
-
-
-def translated(e: BaseException) -> PersistenceError:
-    """The ``eventsourcing`` twin of driver error ``e``, chained to it."""
-    cls = next((ours for theirs, ours in _ERRORS if isinstance(e, theirs)), PersistenceError)
-    error = cls(str(e))
-    error.__cause__ = e
-    return error
 
 
 def params_from_url(url: str) -> dict[str, Any]:

@@ -22,17 +22,17 @@ from typing import Any, TypeVar
 import aiomysql
 from eventsourcing.persistence import OperationalError
 
-from vote_domain.stores.mysql.pool import (
+from vote_domain.stores.mysql.errors import (
     DEADLOCK,
     DRIVER_ERRORS,
-    MySQLPool,
+    REFUSED_READ_ONLY,
     error_code,
     errors_translated,
     is_connection_error,
 )
+from vote_domain.stores.mysql.pool import MySQLPool
 
 T = TypeVar("T")
-REFUSED_READ_ONLY = frozenset({1290, 1836})
 
 
 class Runner:

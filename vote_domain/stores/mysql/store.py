@@ -75,21 +75,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores.mysql import append as group
-from vote_domain.stores.mysql import sql
 from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores.mysql.pool import (
-    DEADLOCK,
-    LoginSource,
-    MySQLPool,
-    error_code,
-    params_from_url,
-)
+from vote_domain.stores.base import EventStore, Migration, Transaction
+from vote_domain.stores.mysql import append as group
+from vote_domain.stores.mysql import sql
+from vote_domain.stores.mysql.errors import DEADLOCK, error_code
+from vote_domain.stores.mysql.pool import LoginSource, MySQLPool, params_from_url
 from vote_domain.stores.mysql.run import Runner
 from vote_domain.stores.mysql.transaction import open_transaction
-from vote_domain.stores.base import EventStore, Migration, Transaction
 
 __all__ = ["MySQLEventStore"]
 

@@ -10,10 +10,10 @@ from uuid import UUID
 import aiomysql
 from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores.mysql import sql
-from vote_domain.stores.mysql.pool import DEADLOCK, error_code, errors_translated
-from vote_domain.stores.mysql.run import Runner, interrupts
 from vote_domain.stores.base import Transaction
+from vote_domain.stores.mysql import sql
+from vote_domain.stores.mysql.errors import DEADLOCK, error_code, errors_translated
+from vote_domain.stores.mysql.run import Runner, interrupts
 
 
 @asynccontextmanager

@@ -29,7 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
-from vote_domain.stores.base import Migration
+from vote_domain.stores.base import LockConflict, Migration
 
 T = TypeVar("T")
 
@@ -84,11 +84,18 @@ _ERRORS: tuple[tuple[type[Exception], type[PersistenceError]], ...] = (
 )
 
 
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
 def translated(fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
-    """``fn(conn)``, with any :mod:`sqlite3` error raised as its ``eventsourcing`` twin."""
+    """``fn(conn)``, with any :mod:`sqlite3` error raised as its ``eventsourcing`` twin
+    (a busy or locked database as :class:`LockConflict`)."""
     try:
         return fn(conn)
     except (sqlite3.Error, OverflowError) as e:  # OverflowError: an int beyond 64 bits
+        code = getattr(e, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _BUSY:
+            raise LockConflict(str(e)) from e
         cls = next((ours for theirs, ours in _ERRORS if isinstance(e, theirs)), PersistenceError)
         raise cls(str(e)) from e
 

@@ -30,16 +30,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores.sqlite import ops
 from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores._migrations import in_order
+from vote_domain.stores.base import EventStore, Migration, Transaction
+from vote_domain.stores.sqlite import ops
 from vote_domain.stores.sqlite.writer import (
     CallRequest,
     InsertRequest,
     SessionRequest,
     SQLiteWriter,
 )
-from vote_domain.stores.base import EventStore, Migration, Transaction
 
 __all__ = ["SQLiteEventStore"]
 
