@@ -202,6 +202,23 @@ class EventStoreContract(ConcurrentCallsContract):
         assert await store.max_tracking_id("proj") == 7
         assert await store.max_tracking_id("proj2") == 1
 
+    async def test_a_failed_append_in_a_transaction_writes_nothing_of_itself(
+        self, store: EventStore
+    ) -> None:
+        oid = uuid4()
+        async with store.transaction() as txn:
+            await txn.insert_events([event(oid, 1)], tracking=Tracking("proj", 5))
+            with pytest.raises(IntegrityError):  # a duplicate after a fresh event
+                await txn.insert_events([event(oid, 2), event(oid, 1)])
+            with pytest.raises(IntegrityError, match="not after"):  # tracking not after 5
+                await txn.insert_events([event(oid, 2)], tracking=Tracking("proj", 5))
+            with pytest.raises(IntegrityError, match="not after"):
+                await txn.insert_tracking(Tracking("proj", 4))
+            assert await txn.select_events(oid) == [event(oid, 1)]
+            await txn.insert_events([event(oid, 2)], tracking=Tracking("proj", 6))
+        assert await store.select_events(oid) == [event(oid, 1), event(oid, 2)]
+        assert await store.max_tracking_id("proj") == 6
+
     async def test_transaction_rolls_back(self, store: EventStore) -> None:
         oid = uuid4()
         with pytest.raises(_Rollback):

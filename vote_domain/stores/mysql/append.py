@@ -1,62 +1,99 @@
-"""Group commit on MySQL: the appends of many callers in one transaction and one round trip,
-and the reads of many callers' streams in one query.
+"""The MySQL store's one append path: the appends of one or many callers in one transaction,
+sent as one multi-statement batch.
 
-An append group is sent as one multi-statement batch::
+In a transaction of its own (``own_transaction``, the store's appends and append groups)::
 
     START TRANSACTION; <gate, shared>;
-    INSERT ...;                                   -- a request of one event
+    INSERT ...;                                   -- a request of one statement
     SAVEPOINT r1; INSERT ...; INSERT ...; RELEASE SAVEPOINT r1;   -- of several
+    SAVEPOINT r2; INSERT ...; <tracking lock>; <tracking insert>; RELEASE SAVEPOINT r2;
     ...; COMMIT
 
-A single INSERT is atomic, so only requests of several events need a savepoint. A statement
-error in request ``k`` (a duplicate version, 1062) stops the server's batch at that
-statement with the transaction still open and the failed statement undone: the store rolls
-back to ``k``'s savepoint (or sends ``DO 0`` for a one-event request), checks from that OK
-packet's status that the transaction is indeed still open, fails ``k`` alone, and sends the
-rest of the batch and the COMMIT. Errors that end the transaction or the connection
-(deadlock, lock wait timeout, a lost connection, an error at the gate or the COMMIT) fail
-the whole group; nothing of it was committed, unless the COMMIT itself was lost, which the
-callers learn as OperationalError (the store never retries that).
+In a caller's open transaction (:class:`~vote_domain.stores.mysql.transaction.MySQLTransaction`)
+the same without ``START TRANSACTION`` and ``COMMIT``, and with the gate only the first time.
+
+A single statement is atomic, so only requests of several statements need a savepoint. A
+statement error in request ``k`` (a duplicate version, or a tracking record not after the
+last one: both 1062) stops the server's batch at that statement with the transaction still
+open and the failed statement undone: the store rolls back to ``k``'s savepoint (or sends
+``DO 0`` for a one-statement request), checks from that OK packet's status that the
+transaction is indeed still open, fails ``k`` alone, and sends the rest of the batch (and the
+COMMIT). Errors that end the transaction or the connection (deadlock, lock wait timeout, a
+lost connection, an error at the gate or the COMMIT) fail the whole batch; in a transaction
+of its own nothing of it was committed, unless the COMMIT itself was lost, which the callers
+learn as OperationalError (the store never retries that).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-from uuid import UUID
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import aiomysql
 import pymysql
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent, Tracking
 
-from vote_domain.stores._ids import decode_originator_id
 from vote_domain.stores.mysql.errors import (
     DEADLOCK,
+    DRIVER_ERRORS,
     LOCK_WAIT_TIMEOUT,
     error_code,
     is_connection_error,
     translated,
 )
-from vote_domain.stores.mysql.sql import BEGIN, GATE_SHARED, INSERT_EVENT, event_params
+from vote_domain.stores.mysql.sql import (
+    BEGIN,
+    GATE_SHARED,
+    INSERT_EVENT,
+    TRACKING_INSERT,
+    TRACKING_LOCK,
+    event_params,
+    tracking_params,
+)
+
+__all__ = ["Append", "Outcome", "append"]
+
+Step = Literal["savepoint", "event", "tracking", "release"]
+
+
+@dataclass(frozen=True)
+class Append:
+    """One caller's append: its events, and the tracking record to write with them."""
+
+    events: Sequence[StoredEvent]
+    tracking: Tracking | None = None
+
+    def steps(self, k: int) -> tuple[list[tuple[Step, str]], list[Any]]:
+        """The statements of request ``k`` with what each is, and their parameters."""
+        steps: list[tuple[Step, str]] = [("event", INSERT_EVENT) for _ in self.events]
+        params = [p for s in self.events for p in event_params(s)]
+        if self.tracking is not None:
+            steps += [("tracking", TRACKING_LOCK), ("tracking", TRACKING_INSERT)]
+            params += tracking_params(self.tracking)
+        if len(steps) > 1:
+            steps = [
+                ("savepoint", f"SAVEPOINT r{k}"),
+                *steps,
+                ("release", f"RELEASE SAVEPOINT r{k}"),
+            ]
+        return steps, params
+
 
 #: Per request: its events' notification ids, or the error it alone fails with.
 Outcome = list[int] | BaseException
 
 
-def _statements(requests: Sequence[Sequence[StoredEvent]], first: int) -> tuple[str, list[Any]]:
-    """Requests ``first``.. of the group and the COMMIT, as one batch."""
+def _batch(requests: Sequence[Append], first: int, *, commit: bool) -> tuple[str, list[Any]]:
+    """Requests ``first``.. (and the COMMIT), as one batch."""
     statements: list[str] = []
     params: list[Any] = []
     for k in range(first, len(requests)):
-        events = requests[k]
-        if len(events) > 1:
-            statements.append(f"SAVEPOINT r{k}")
-        for s in events:
-            statements.append(INSERT_EVENT)
-            params += event_params(s)
-        if len(events) > 1:
-            statements.append(f"RELEASE SAVEPOINT r{k}")
-    statements.append("COMMIT")
+        steps, more = requests[k].steps(k)
+        statements += [statement for _, statement in steps]
+        params += more
+    if commit:
+        statements.append("COMMIT")
     return ";\n".join(statements), params
 
 
@@ -76,64 +113,95 @@ def _ends_transaction(e: BaseException) -> bool:
     )
 
 
-async def append_group(
-    conn: aiomysql.Connection, requests: Sequence[Sequence[StoredEvent]]
+def _failure(request: Append, step: Step, e: BaseException) -> BaseException:
+    if step == "tracking" and isinstance(e, pymysql.err.IntegrityError):
+        error = IntegrityError(f"{request.tracking} is not after the last tracked position")
+        error.__cause__ = e
+        return error
+    return translated(e)
+
+
+async def append(
+    conn: aiomysql.Connection,
+    requests: Sequence[Append],
+    *,
+    own_transaction: bool = True,
+    take_gate: bool = True,
 ) -> list[Outcome]:
-    """Insert each request's events in one durable transaction; an outcome per request."""
+    """Insert each request's events and tracking; an outcome per request.
+
+    ``own_transaction``: in one durable transaction begun and committed here; otherwise in
+    the connection's open transaction. ``take_gate``: take the shared append gate first (if
+    any request has events); a caller's transaction takes it once.
+    """
+    head = [BEGIN] if own_transaction else []
+    if take_gate and any(r.events for r in requests):
+        head.append(GATE_SHARED)
+    if not any(r.events or r.tracking for r in requests):
+        return [[] for _ in requests]
     outcomes: list[Outcome] = []
     async with conn.cursor() as cur:
-        statement, params = _statements(requests, 0)
-        await cur.execute(f"{BEGIN};\n{GATE_SHARED};\n{statement}", params)
-        await _next(cur)  # the gate
-        read_ahead: bool | None = False  # the next result is read (True), or not sent (None)
+        # The next result is read already (True), to be read (False), or not sent (None).
+        read_ahead: bool | None = None
+        if head:
+            statement, params = _batch(requests, 0, commit=own_transaction)
+            await cur.execute(";\n".join([*head, statement]), params)
+            for _ in head[1:]:
+                await _next(cur)
+            read_ahead = False
         while len(outcomes) < len(requests):
             k = len(outcomes)
-            events = requests[k]
-            savepoint = len(events) > 1
+            steps, _ = requests[k].steps(k)
+            step: Step = "event"
             try:
                 if read_ahead is None:  # a new batch from request k on
-                    statement, params = _statements(requests, k)
-                    await cur.execute(statement, params)
-                    read_ahead = True
+                    statement, params = _batch(requests, k, commit=own_transaction)
+                    if statement:
+                        await cur.execute(statement, params)
+                    read_ahead = bool(statement)
                 ids: list[int] = []
-                for i in range(len(events) + 2 * savepoint):
+                for step, _ in steps:
                     if read_ahead:
                         read_ahead = False
                     else:
                         await _next(cur)
-                    if not savepoint or 0 < i <= len(events):
+                    if step == "event":
                         ids.append(cur.lastrowid)
             except pymysql.err.MySQLError as e:
+                savepoint = steps[0][0] == "savepoint"
                 if _ends_transaction(e):
+                    if not own_transaction and savepoint and conn.get_transaction_status():
+                        try:  # undo this request's part in the caller's transaction
+                            await cur.execute(f"ROLLBACK TO SAVEPOINT r{k}")
+                        except DRIVER_ERRORS:
+                            pass
                     raise
                 await cur.execute(f"ROLLBACK TO SAVEPOINT r{k}" if savepoint else "DO 0")
                 if not conn.get_transaction_status():
                     raise OperationalError("the transaction ended at a failed insert") from e
-                outcomes.append(translated(e))
+                outcomes.append(_failure(requests[k], step, e))
                 read_ahead = None
+                if k + 1 == len(requests) and not own_transaction:
+                    read_ahead = False  # nothing left to send
                 continue
             outcomes.append(ids)
-        if read_ahead is None:
-            await cur.execute("COMMIT")
-        else:
-            await _next(cur)  # the COMMIT
+        if own_transaction:
+            if read_ahead is None:
+                await cur.execute("COMMIT")
+            else:
+                await _next(cur)  # the COMMIT
     return outcomes
 
 
-async def select_streams(
-    conn: aiomysql.Connection, statement: str, params: list[Any]
-) -> dict[str, list[StoredEvent]]:
-    """The events of each stream ``statement`` selects, by stored originator id."""
-    streams: dict[str, list[StoredEvent]] = {}
-    async with conn.cursor() as cur:
-        await cur.execute(statement, params)
-        rows = await cur.fetchall()
-    events: list[StoredEvent] = []
-    last: str | None = None
-    originator_id: UUID | str = ""
-    for oid, v, t, s in rows:  # (ordered by originator id)
-        if oid != last:
-            last, originator_id, events = oid, decode_originator_id(oid), []
-            streams[oid] = events
-        events.append(StoredEvent(originator_id, v, t, s))
-    return streams
+async def append_one(
+    conn: aiomysql.Connection,
+    request: Append,
+    *,
+    own_transaction: bool = True,
+    take_gate: bool = True,
+) -> list[int]:
+    """:func:`append` of one request: its ids, or its error raised."""
+    (outcome,) = await append(conn, [request], own_transaction=own_transaction, take_gate=take_gate)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome

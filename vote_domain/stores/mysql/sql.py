@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import aiomysql
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
 
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
 from vote_domain.stores.base import Migration
@@ -56,15 +56,18 @@ INSERT_EVENT = (
     " VALUES (%s, %s, %s, %s)"
 )
 # Tracking is monotonic per application: the (name, 0) row serialises its writers (an
-# exclusive row lock until commit), then a row is added only above every recorded one.
+# exclusive row lock until commit); then (name, position) is added if no recorded position of
+# the application is at or above it, else (name, 0) again, which fails as a duplicate key. So
+# a tracking record that is not after the last one is a statement error (1062), as a
+# duplicate event version is, and fails its own append alone.
 TRACKING_LOCK = (
     "INSERT INTO tracking (application_name, notification_id) VALUES (%s, 0)"
     " ON DUPLICATE KEY UPDATE notification_id = 0"
 )
 TRACKING_INSERT = (
-    "INSERT INTO tracking (application_name, notification_id) SELECT %s, %s FROM DUAL"
-    " WHERE NOT EXISTS (SELECT 1 FROM tracking"
-    " WHERE application_name = %s AND notification_id >= %s)"
+    "INSERT INTO tracking (application_name, notification_id)"
+    " SELECT %s, CASE WHEN EXISTS (SELECT 1 FROM tracking"
+    " WHERE application_name = %s AND notification_id >= %s) THEN 0 ELSE %s END"
 )
 NOTIFICATION_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
 
@@ -73,84 +76,9 @@ def event_params(s: StoredEvent) -> list[Any]:
     return [encode_originator_id(s.originator_id), s.originator_version, s.topic, s.state]
 
 
-def _tracking_params(t: Tracking) -> list[Any]:
+def tracking_params(t: Tracking) -> list[Any]:
     name, position = t.application_name, t.notification_id
-    return [name, name, position, name, position]
-
-
-async def append(
-    conn: aiomysql.Connection, stored_events: Sequence[StoredEvent], tracking: Tracking | None
-) -> list[int]:
-    """Insert ``stored_events`` and ``tracking`` in one durable transaction; the events' ids.
-
-    Without tracking this is one round trip (the COMMIT goes in the batch)."""
-    statements = [BEGIN]
-    params: list[Any] = []
-    if stored_events:
-        statements.append(GATE_SHARED)
-    for s in stored_events:
-        statements.append(INSERT_EVENT)
-        params += event_params(s)
-    if tracking is not None:
-        statements += [TRACKING_LOCK, TRACKING_INSERT]
-        params += _tracking_params(tracking)
-    else:
-        statements.append("COMMIT")
-    ids: list[int] = []
-    async with conn.cursor() as cur:
-        await cur.execute(";\n".join(statements), params)
-        if stored_events:
-            await cur.nextset()
-        for _ in stored_events:
-            await cur.nextset()
-            ids.append(cur.lastrowid)
-        if tracking is not None:
-            await cur.nextset()
-            await cur.nextset()
-            if cur.rowcount != 1:
-                await conn.rollback()
-                raise IntegrityError(f"{tracking} is not after the last tracked position")
-            await conn.commit()
-        else:
-            await cur.nextset()
-    return ids
-
-
-async def insert_in_transaction(
-    conn: aiomysql.Connection,
-    stored_events: Sequence[StoredEvent],
-    tracking: Tracking | None,
-    *,
-    take_gate: bool,
-) -> list[int]:
-    """Insert in an open transaction, all or nothing (under a savepoint)."""
-    statements = ["SAVEPOINT txn_insert"] + ([GATE_SHARED] if take_gate else [])
-    params: list[Any] = []
-    for s in stored_events:
-        statements.append(INSERT_EVENT)
-        params += event_params(s)
-    if tracking is not None:
-        statements += [TRACKING_LOCK, TRACKING_INSERT]
-        params += _tracking_params(tracking)
-    ids: list[int] = []
-    async with conn.cursor() as cur:
-        try:
-            await cur.execute(";\n".join(statements), params)
-            if take_gate:
-                await cur.nextset()
-            for _ in stored_events:
-                await cur.nextset()
-                ids.append(cur.lastrowid)
-            if tracking is not None:
-                await cur.nextset()
-                await cur.nextset()
-                if cur.rowcount != 1:
-                    raise IntegrityError(f"{tracking} is not after the last tracked position")
-        except BaseException:
-            await cur.execute("ROLLBACK TO SAVEPOINT txn_insert")
-            raise
-        await cur.execute("RELEASE SAVEPOINT txn_insert")
-    return ids
+    return [name, name, name, position, position]
 
 
 def select_events(
@@ -183,13 +111,28 @@ def decode_events(originator_id: UUID | str, rows: Sequence[tuple[Any, ...]]) ->
     return [StoredEvent(oid, v, t, bytes(s)) for v, t, s in rows]
 
 
-def select_streams(stored_ids: Sequence[str]) -> Statement:
+async def select_streams(
+    conn: aiomysql.Connection, stored_ids: Sequence[str]
+) -> dict[str, list[StoredEvent]]:
+    """The events of each of the streams ``stored_ids``, by stored originator id."""
     placeholders = ",".join(["%s"] * len(stored_ids))
-    return (
-        "SELECT originator_id, originator_version, topic, state FROM stored_events"
-        f" WHERE originator_id IN ({placeholders}) ORDER BY originator_id, originator_version",
-        list(stored_ids),
-    )
+    async with conn.cursor() as cur:
+        await cur.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events"
+            f" WHERE originator_id IN ({placeholders}) ORDER BY originator_id, originator_version",
+            list(stored_ids),
+        )
+        rows = await cur.fetchall()
+    streams: dict[str, list[StoredEvent]] = {}
+    events: list[StoredEvent] = []
+    last: str | None = None
+    originator_id: UUID | str = ""
+    for oid, v, t, s in rows:  # (ordered by originator id)
+        if oid != last:
+            last, originator_id, events = oid, decode_originator_id(oid), []
+            streams[oid] = events
+        events.append(StoredEvent(originator_id, v, t, s))
+    return streams
 
 
 def select_notifications(

@@ -20,7 +20,8 @@ and a failed COMMIT or connection fails the whole group with OperationalError. A
 deadlocks twice was rolled back as a whole and its requests are appended one by one.
 Plain stream reads (``select_streams``, and ``select_events`` with no range) of concurrent
 callers become one ``WHERE originator_id IN (...)`` query, split per caller.
-Appends with tracking and caller-driven transactions run alone, as before.
+Appends with tracking run alone, a group of one; caller-driven transactions append through
+the same path (:func:`vote_domain.stores.mysql.append.append`) inside their transaction.
 
 Gap safety holds for groups as for single appends: a group is one transaction that takes
 the shared gate lock before its first INSERT and holds it until its COMMIT or rollback, so
@@ -79,8 +80,8 @@ from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
 from vote_domain.stores._migrations import in_order
 from vote_domain.stores.base import EventStore, Migration, Transaction
-from vote_domain.stores.mysql import append as group
 from vote_domain.stores.mysql import sql
+from vote_domain.stores.mysql.append import Append, Outcome, append, append_one
 from vote_domain.stores.mysql.errors import DEADLOCK, error_code
 from vote_domain.stores.mysql.pool import LoginSource, MySQLPool, params_from_url
 from vote_domain.stores.mysql.run import Runner
@@ -123,7 +124,7 @@ class MySQLEventStore(EventStore):
             on_access_denied=on_access_denied,
         )
         self._run = Runner(self._pool)
-        self._appends: Coalescer[Sequence[StoredEvent], list[int]] = Coalescer(
+        self._appends: Coalescer[Append, list[int]] = Coalescer(
             self._append_group, max_batch=group_size, max_in_flight=groups_in_flight
         )
         self._reads: Coalescer[list[str], dict[str, list[StoredEvent]]] = Coalescer(
@@ -153,11 +154,10 @@ class MySQLEventStore(EventStore):
         tracking: Tracking | None = kwargs.get("tracking")
         if not stored_events and tracking is None:
             return []
+        request = Append(stored_events, tracking)
         if tracking is None and sum(len(s.state) for s in stored_events) <= GROUP_MAX_STATE:
-            return await self._appends.submit(stored_events)
-        return await self._run.write(
-            lambda conn: sql.append(conn, stored_events, tracking), retry_deadlock=True
-        )
+            return await self._appends.submit(request)
+        return await self._append_alone(request)
 
     async def insert_tracking(self, tracking: Tracking) -> None:
         await self.insert_events([], tracking=tracking)
@@ -191,13 +191,13 @@ class MySQLEventStore(EventStore):
 
     # -- grouped appends and reads (see the module docstring) -------------------------------
 
-    async def _append_group(self, requests: list[Sequence[StoredEvent]]) -> list[Any]:
+    async def _append_group(self, requests: list[Append]) -> list[Outcome]:
         # In key order, so that concurrent groups lock the unique key in the same order.
-        order = sorted(range(len(requests)), key=lambda k: _first_key(requests[k]))
+        order = sorted(range(len(requests)), key=lambda k: _first_key(requests[k].events))
         ordered = [requests[k] for k in order]
         try:
             outcomes = await self._run.write(
-                lambda conn: group.append_group(conn, ordered), retry_deadlock=True
+                lambda conn: append(conn, ordered), retry_deadlock=True
             )
         except OperationalError as e:
             if len(requests) == 1 or e.__cause__ is None or error_code(e.__cause__) != DEADLOCK:
@@ -206,22 +206,17 @@ class MySQLEventStore(EventStore):
             return await asyncio.gather(
                 *(self._append_alone(r) for r in requests), return_exceptions=True
             )
-        by_request: list[Any] = [None] * len(requests)
+        by_request: list[Outcome] = [[] for _ in requests]
         for k, outcome in zip(order, outcomes, strict=True):
             by_request[k] = outcome
         return by_request
 
-    async def _append_alone(self, stored_events: Sequence[StoredEvent]) -> list[int]:
-        return await self._run.write(
-            lambda conn: sql.append(conn, stored_events, None), retry_deadlock=True
-        )
+    async def _append_alone(self, request: Append) -> list[int]:
+        return await self._run.write(lambda conn: append_one(conn, request), retry_deadlock=True)
 
     async def _read_streams(self, requests: list[list[str]]) -> list[dict[str, list[StoredEvent]]]:
         keys = list(dict.fromkeys(key for request in requests for key in request))
-        statement, params = sql.select_streams(keys)
-        found = await self._run.read_with(
-            lambda conn: group.select_streams(conn, statement, params)
-        )
+        found = await self._run.read_with(lambda conn: sql.select_streams(conn, keys))
         # (each caller gets lists of its own; the events themselves are immutable)
         return [{k: list(found[k]) for k in request if k in found} for request in requests]
 

@@ -12,6 +12,7 @@ from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
 
 from vote_domain.stores.base import Transaction
 from vote_domain.stores.mysql import sql
+from vote_domain.stores.mysql.append import Append, append_one
 from vote_domain.stores.mysql.errors import DEADLOCK, error_code, errors_translated
 from vote_domain.stores.mysql.run import Runner, interrupts
 
@@ -84,8 +85,11 @@ class MySQLTransaction(Transaction):
         take_gate = bool(stored_events) and not self._gate_taken
         try:
             with errors_translated():
-                ids = await sql.insert_in_transaction(
-                    self._conn, stored_events, tracking, take_gate=take_gate
+                ids = await append_one(
+                    self._conn,
+                    Append(stored_events, tracking),
+                    own_transaction=False,
+                    take_gate=take_gate,
                 )
         except OperationalError as e:
             self._note(e)

@@ -112,19 +112,28 @@ def insert_tracking(conn: sqlite3.Connection, tracking: Tracking) -> None:
     )
 
 
-def insert_events(
+def append(
     conn: sqlite3.Connection, stored_events: Sequence[StoredEvent], tracking: Tracking | None
 ) -> list[int]:
-    """Insert ``stored_events`` (and ``tracking``) in the open transaction; their ids."""
-    ids: list[int] = []
-    for s in stored_events:
-        cursor = conn.execute(
-            INSERT_EVENT,
-            (encode_originator_id(s.originator_id), s.originator_version, s.topic, s.state),
-        )
-        ids.append(cursor.lastrowid or 0)
-    if tracking is not None:
-        insert_tracking(conn, tracking)
+    """Insert ``stored_events`` (and ``tracking``) in the open transaction, under a savepoint:
+    all of them and their ids, or none (the error raised). The store's one append path, for
+    its group commits and for callers' transactions alike."""
+    conn.execute("SAVEPOINT append")
+    try:
+        ids: list[int] = []
+        for s in stored_events:
+            cursor = conn.execute(
+                INSERT_EVENT,
+                (encode_originator_id(s.originator_id), s.originator_version, s.topic, s.state),
+            )
+            ids.append(cursor.lastrowid or 0)
+        if tracking is not None:
+            insert_tracking(conn, tracking)
+    except BaseException:
+        conn.execute("ROLLBACK TO append")
+        conn.execute("RELEASE append")
+        raise
+    conn.execute("RELEASE append")
     return ids
 
 

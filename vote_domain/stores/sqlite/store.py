@@ -245,24 +245,10 @@ class _SQLiteTransaction(Transaction):
     async def insert_events(
         self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None
     ) -> Sequence[int]:
-        return await self._call(lambda c: self._savepoint(c, stored_events, tracking))
-
-    @staticmethod
-    def _savepoint(
-        conn: sqlite3.Connection, stored_events: Sequence[StoredEvent], tracking: Tracking | None
-    ) -> list[int]:
-        conn.execute("SAVEPOINT txn_insert")
-        try:
-            ids = ops.insert_events(conn, stored_events, tracking)
-        except BaseException:
-            conn.execute("ROLLBACK TO txn_insert")
-            conn.execute("RELEASE txn_insert")
-            raise
-        conn.execute("RELEASE txn_insert")
-        return ids
+        return await self._call(lambda c: ops.append(c, stored_events, tracking))
 
     async def insert_tracking(self, tracking: Tracking) -> None:
-        await self._call(lambda c: ops.insert_tracking(c, tracking))
+        await self.insert_events([], tracking=tracking)
 
     async def select_events(
         self,

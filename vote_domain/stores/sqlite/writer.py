@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent, Tracking
@@ -176,22 +175,17 @@ class SQLiteWriter(threading.Thread):
         group: list[InsertRequest],
         outcomes: list[tuple[InsertRequest, Any, BaseException | None]],
     ) -> None:
-        """One transaction for the whole group, a savepoint for each request: a request
-        that fails is undone alone; any other failure undoes (and fails) the group."""
+        """One transaction for the whole group, each request appended alone
+        (:func:`ops.append`): a request that fails is undone alone; any other failure
+        undoes (and fails) the group."""
         conn.execute("BEGIN IMMEDIATE")
         for request in group:
-            conn.execute("SAVEPOINT append")
             try:
-                ids = ops.translated(partial(_insert, request), conn)
+                ids = ops.translated(
+                    lambda c, r=request: ops.append(c, r.stored_events, r.tracking), conn
+                )
             except Exception as e:
-                conn.execute("ROLLBACK TO append")
-                conn.execute("RELEASE append")
                 outcomes.append((request, None, e))
                 continue
-            conn.execute("RELEASE append")
             outcomes.append((request, ids, None))
         conn.execute("COMMIT")
-
-
-def _insert(request: InsertRequest, conn: sqlite3.Connection) -> list[int]:
-    return ops.insert_events(conn, request.stored_events, request.tracking)
