@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 from vote_domain.stores import EventStore, Migration
 
 from .contract_concurrent import ConcurrentCallsContract
+from .contract_reads import ReadsContract
 
 
 def event(originator_id: UUID | str, version: int, topic: str = "topic1") -> StoredEvent:
@@ -34,7 +35,7 @@ class _Rollback(Exception):
     """Raised inside a transaction to roll it back."""
 
 
-class EventStoreContract(ConcurrentCallsContract):
+class EventStoreContract(ConcurrentCallsContract, ReadsContract):
     """Every :class:`EventStore` method's semantics."""
 
     async def test_insert_and_select_events(self, store: EventStore) -> None:

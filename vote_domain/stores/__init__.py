@@ -13,12 +13,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from vote_domain.stores.base import EventStore, LockConflict, Migration, Transaction
+from vote_domain.stores.base import (
+    EventGroup,
+    EventStore,
+    Grouping,
+    LockConflict,
+    Migration,
+    Transaction,
+)
 from vote_domain.stores.mysql import MySQLEventStore
 from vote_domain.stores.sqlite import SQLiteEventStore
 
 __all__ = [
+    "EventGroup",
     "EventStore",
+    "Grouping",
     "LockConflict",
     "Migration",
     "MySQLEventStore",

@@ -8,12 +8,21 @@ exception tree (:class:`eventsourcing.persistence.IntegrityError` on a duplicate
 :class:`eventsourcing.persistence.OperationalError` when the database cannot be reached, ...)
 are ``eventsourcing``'s own, so one reader knows both.
 
-Two additions serve what the recorders do not cover:
+Additions serve what the recorders do not cover:
 
 * :meth:`EventStore.transaction` opens one database transaction in which a projection
   writes its own tables, its tracking record and reads the log, atomically;
 * :meth:`EventStore.migrate` applies versioned, idempotent schema migrations, for the store's
-  own tables and for any component that brings its own (the projections).
+  own tables and for any component that brings its own (the projections);
+* reads for projections that run in the database and know nothing of any projection:
+  :meth:`EventStore.count_events` (a range of the log counted per topic and values of some
+  state fields, named by :class:`vote_domain.codec.StateField`), :meth:`EventStore.field_values`
+  (state fields of the events at given positions) and :meth:`EventStore.max_versions`
+  (streams' versions as of a position). Calls made concurrently run concurrently, each on a
+  connection of the store's own (its pool, its reader threads), under the store's policies.
+
+The store's tables and columns are private to it: other components read the log only
+through these methods.
 
 Positions (notification ids) are **gap-safe**: a reader that has seen position N never later
 finds an event committed with a position <= N. Each backend documents how it ensures that.
@@ -30,7 +39,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
-__all__ = ["EventStore", "LockConflict", "Migration", "Transaction"]
+from vote_domain.codec import StateField
+
+__all__ = ["EventGroup", "EventStore", "Grouping", "LockConflict", "Migration", "Transaction"]
 
 Dialect = Literal["sqlite", "mysql"]
 
@@ -60,6 +71,26 @@ class Migration:
 
     def statements(self, dialect: Dialect) -> Sequence[str]:
         return self.sqlite if dialect == "sqlite" else self.mysql
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Events of one topic, to be counted per distinct values of some of their state fields
+    (scalar ones: see :attr:`vote_domain.codec.StateField.scalar`)."""
+
+    topic: str
+    fields: tuple[StateField, ...]
+
+
+@dataclass(frozen=True)
+class EventGroup:
+    """The events of ``topic`` in a range of the log whose grouped fields hold ``key`` (the
+    values in the order of the grouping's fields): how many, and the greatest position."""
+
+    topic: str
+    key: tuple[Any, ...]
+    count: int
+    last_position: int
 
 
 class Transaction(ABC):
@@ -100,6 +131,27 @@ class Transaction(ABC):
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
         """As :meth:`EventStore.select_events`, inside this transaction."""
+
+    @abstractmethod
+    async def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """As :meth:`EventStore.select_notifications`, inside this transaction: the events
+        committed before it read them, and its own. Not gap-safe: an event another transaction
+        is still committing may be missing, so read only events that are known committed (for
+        example those a projection has already applied)."""
+
+    @abstractmethod
+    async def max_versions(
+        self, originator_ids: Sequence[UUID | str], *, upto: int
+    ) -> dict[UUID | str, int]:
+        """As :meth:`EventStore.max_versions`, inside this transaction."""
 
 
 class EventStore(ABC):
@@ -194,6 +246,30 @@ class EventStore(ABC):
             position = page[-1].id
             if len(page) < page_size:
                 return
+
+    # -- reads for projections, run in the database --------------------------------------
+
+    @abstractmethod
+    async def count_events(
+        self, after: int, upto: int, groupings: Sequence[Grouping]
+    ) -> list[EventGroup]:
+        """The events with positions in (``after``, ``upto``] whose topic has a grouping,
+        counted per topic and values of that grouping's fields. ``upto`` should be a gap-safe
+        position (at most :meth:`max_notification_id`)."""
+
+    @abstractmethod
+    async def field_values(
+        self, positions: Sequence[int], fields: Sequence[StateField]
+    ) -> dict[int, tuple[Any, ...]]:
+        """The values of ``fields`` (scalar ones) in the events at ``positions``, by position;
+        positions holding no event are left out."""
+
+    @abstractmethod
+    async def max_versions(
+        self, originator_ids: Sequence[UUID | str], *, upto: int
+    ) -> dict[UUID | str, int]:
+        """Each stream's greatest version among its events at positions <= ``upto``, keyed
+        as given; streams with no event there are left out."""
 
     # -- tracking recorder -------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import aiomysql
-from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
 from vote_domain.stores.base import Migration
@@ -164,6 +164,15 @@ def select_notifications(
         " ORDER BY notification_id LIMIT %s",
         params,
     )
+
+
+def decode_notifications(rows: Sequence[tuple[Any, ...]]) -> list[Notification]:
+    return [
+        Notification(
+            id=n, originator_id=decode_originator_id(o), originator_version=v, topic=t, state=s
+        )
+        for n, o, v, t, s in rows
+    ]
 
 
 def max_and_count_above(position: int) -> Statement:

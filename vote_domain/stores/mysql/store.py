@@ -76,14 +76,17 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
+from vote_domain.codec import StateField
 from vote_domain.stores._coalesce import Coalescer
-from vote_domain.stores._ids import MAX_POSITION, decode_originator_id, encode_originator_id
+from vote_domain.stores._ids import MAX_POSITION, encode_originator_id
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores.base import EventStore, Migration, Transaction
-from vote_domain.stores.mysql import sql
+from vote_domain.stores._reads import decoded, plan_count
+from vote_domain.stores.base import EventGroup, EventStore, Grouping, Migration, Transaction
+from vote_domain.stores.mysql import reads, sql
 from vote_domain.stores.mysql.append import Append, Outcome, append, append_one
 from vote_domain.stores.mysql.errors import DEADLOCK, error_code
 from vote_domain.stores.mysql.pool import LoginSource, MySQLPool, params_from_url
+from vote_domain.stores.mysql.reads import max_versions
 from vote_domain.stores.mysql.run import Runner
 from vote_domain.stores.mysql.transaction import open_transaction
 
@@ -258,6 +261,32 @@ class MySQLEventStore(EventStore):
         rows = await self._run.read(*sql.max_tracking_id(application_name))
         return rows[0][0] if rows else None
 
+    # -- reads for projections, run in the database ------------------------------------------
+
+    async def count_events(
+        self, after: int, upto: int, groupings: Sequence[Grouping]
+    ) -> list[EventGroup]:
+        plan = plan_count(groupings)
+        upto = min(upto, MAX_POSITION)
+        if not plan.topics or upto <= after:
+            return []
+        return plan.groups(await self._run.read(*reads.count_events(after, upto, plan)))
+
+    async def field_values(
+        self, positions: Sequence[int], fields: Sequence[StateField]
+    ) -> dict[int, tuple[Any, ...]]:
+        wanted = [p for p in positions if 0 < p <= MAX_POSITION]
+        out: dict[int, tuple[Any, ...]] = {}
+        for statement, params in reads.field_values(wanted, fields):
+            for position, *values in await self._run.read(statement, params):
+                out[int(position)] = decoded(fields, values)
+        return out
+
+    async def max_versions(
+        self, originator_ids: Sequence[UUID | str], *, upto: int
+    ) -> dict[UUID | str, int]:
+        return await max_versions(self._run.read, originator_ids, min(upto, MAX_POSITION))
+
     # -- gap safety --------------------------------------------------------------------------
 
     async def _page(
@@ -271,12 +300,7 @@ class MySQLEventStore(EventStore):
         statement, params = sql.select_notifications(
             start, limit, stop, topics, inclusive_of_start=inclusive_of_start
         )
-        return [
-            Notification(
-                id=n, originator_id=decode_originator_id(o), originator_version=v, topic=t, state=s
-            )
-            for n, o, v, t, s in await self._run.read(statement, params)
-        ]
+        return sql.decode_notifications(await self._run.read(statement, params))
 
     async def _safe_position(self) -> int:
         """A position below which the log is final, as high as is cheaply known: the end of

@@ -8,12 +8,14 @@ from typing import Any
 from uuid import UUID
 
 import aiomysql
-from eventsourcing.persistence import OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
+from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores.base import Transaction
 from vote_domain.stores.mysql import sql
 from vote_domain.stores.mysql.append import Append, append_one
 from vote_domain.stores.mysql.errors import DEADLOCK, error_code, errors_translated
+from vote_domain.stores.mysql.reads import max_versions
 from vote_domain.stores.mysql.run import Runner, interrupts
 
 
@@ -111,3 +113,25 @@ class MySQLTransaction(Transaction):
     ) -> Sequence[StoredEvent]:
         statement, params = sql.select_events(originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
         return sql.decode_events(originator_id, await self._run(statement, params))
+
+    async def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        if start is not None and start > MAX_POSITION:
+            return []
+        stop = None if stop is None else min(stop, MAX_POSITION)
+        statement, params = sql.select_notifications(
+            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+        )
+        return sql.decode_notifications(await self._run(statement, params))
+
+    async def max_versions(
+        self, originator_ids: Sequence[UUID | str], *, upto: int
+    ) -> dict[UUID | str, int]:
+        return await max_versions(self._run, originator_ids, min(upto, MAX_POSITION))

@@ -22,18 +22,21 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import Notification, StoredEvent, Tracking
 
+from vote_domain.codec import StateField
 from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores.base import EventStore, Migration, Transaction
-from vote_domain.stores.sqlite import ops
+from vote_domain.stores._reads import json_path, plan_count
+from vote_domain.stores.base import EventGroup, EventStore, Grouping, Migration, Transaction
+from vote_domain.stores.sqlite import ops, reads
+from vote_domain.stores.sqlite.transaction import SQLiteTransaction
 from vote_domain.stores.sqlite.writer import (
     CallRequest,
     InsertRequest,
@@ -194,6 +197,27 @@ class SQLiteEventStore(EventStore):
     async def max_tracking_id(self, application_name: str) -> int | None:
         return await self._read(lambda c: ops.max_tracking_id(c, application_name))
 
+    async def count_events(
+        self, after: int, upto: int, groupings: Sequence[Grouping]
+    ) -> list[EventGroup]:
+        plan = plan_count(groupings)
+        upto = min(upto, MAX_POSITION)
+        return await self._read(lambda c: reads.count_events(c, after, upto, plan))
+
+    async def field_values(
+        self, positions: Sequence[int], fields: Sequence[StateField]
+    ) -> dict[int, tuple[Any, ...]]:
+        for f in fields:
+            json_path(f)  # refuses what the database cannot read
+        wanted = [p for p in positions if 0 < p <= MAX_POSITION]
+        return await self._read(lambda c: reads.field_values(c, wanted, fields))
+
+    async def max_versions(
+        self, originator_ids: Sequence[UUID | str], *, upto: int
+    ) -> dict[UUID | str, int]:
+        upto = min(upto, MAX_POSITION)
+        return await self._read(lambda c: reads.max_versions(c, originator_ids, upto))
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         writer = self._ensure_open()
@@ -208,57 +232,10 @@ class SQLiteEventStore(EventStore):
             ending = CallRequest(loop, loop.create_future(), lambda _: None, ends_session=True)
             session.calls.put(ending)
             raise
-        txn = _SQLiteTransaction(session)
+        txn = SQLiteTransaction(session)
         try:
             yield txn
         except BaseException:
             await asyncio.shield(txn.end(commit=False))
             raise
         await txn.end(commit=True)
-
-
-class _SQLiteTransaction(Transaction):
-    """A transaction held open on the writer thread."""
-
-    def __init__(self, session: SessionRequest) -> None:
-        self._session = session
-        self._ended = False
-
-    async def _call(self, fn: Callable[[sqlite3.Connection], T], *, ends: bool = False) -> T:
-        if self._ended:
-            raise OperationalError("the transaction has ended")
-        self._ended = ends
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._session.calls.put(CallRequest(loop, future, fn, ends_session=ends))
-        return await future
-
-    async def end(self, *, commit: bool) -> None:
-        await self._call(lambda c: c.execute("COMMIT" if commit else "ROLLBACK"), ends=True)
-
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return await self._call(lambda c: c.execute(sql, params).fetchall())
-
-    async def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> None:
-        await self._call(lambda c: c.executemany(sql, seq_of_params) and None)
-
-    async def insert_events(
-        self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None
-    ) -> Sequence[int]:
-        return await self._call(lambda c: ops.append(c, stored_events, tracking))
-
-    async def insert_tracking(self, tracking: Tracking) -> None:
-        await self.insert_events([], tracking=tracking)
-
-    async def select_events(
-        self,
-        originator_id: UUID | str,
-        *,
-        gt: int | None = None,
-        lte: int | None = None,
-        desc: bool = False,
-        limit: int | None = None,
-    ) -> Sequence[StoredEvent]:
-        return await self._call(
-            lambda c: ops.select_events(c, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
-        )

@@ -1,0 +1,84 @@
+"""What the backends' in-database reads share: the JSON path of a state field, the plan of a
+grouped count, and turning its rows into :class:`EventGroup` values.
+
+A count is one query over a range of the log: the topics of every grouping, grouped by the
+topic and by the union of all groupings' fields (a field a topic does not group by is then
+absent from its events, or the same for all of them, or merged back here), so the log range
+is read once whatever the groupings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from vote_domain.codec import StateField
+from vote_domain.stores.base import EventGroup, Grouping
+
+__all__ = ["CountPlan", "chunks", "decoded", "json_path", "plan_count"]
+
+T = TypeVar("T")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CHUNK = 500  # ids or positions per statement
+
+
+def json_path(f: StateField) -> str:
+    """The JSON path of ``f`` (``$."poll_id"."_data_"``), as SQLite, MariaDB and MySQL read it."""
+    if not f.scalar:
+        raise ValueError(f"field {f.name!r} is not a scalar: the database cannot group by it")
+    for key in f.path:
+        if not _KEY.match(key):
+            raise ValueError(f"unsupported key {key!r} in the path of field {f.name!r}")
+    return "$." + ".".join(f'"{key}"' for key in f.path)
+
+
+def decoded(fields: Sequence[StateField], values: Sequence[Any]) -> tuple[Any, ...]:
+    """``values`` as the database returned them, decoded field by field (None stays None)."""
+    return tuple(None if v is None else f.decode(v) for f, v in zip(fields, values, strict=True))
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    """One grouped count: the topics to read and the fields to group them by."""
+
+    groupings: tuple[Grouping, ...]
+    topics: tuple[str, ...]
+    fields: tuple[StateField, ...]
+
+    def groups(self, rows: Iterable[Sequence[Any]]) -> list[EventGroup]:
+        """Rows ``(topic, *field values, count, max position)`` as each grouping's groups."""
+        by_topic = {g.topic: g for g in self.groupings}
+        index = {f.path: i for i, f in enumerate(self.fields)}
+        merged: dict[tuple[str, tuple[Any, ...]], list[int]] = {}
+        for row in rows:
+            topic, values, count, last = row[0], row[1:-2], row[-2], row[-1]
+            grouping = by_topic[topic]
+            raw = [values[index[f.path]] for f in grouping.fields]
+            key = (topic, decoded(grouping.fields, raw))
+            found = merged.get(key)
+            if found is None:
+                merged[key] = [int(count), int(last)]
+            else:
+                found[0] += int(count)
+                found[1] = max(found[1], int(last))
+        return [EventGroup(t, k, n, last) for (t, k), (n, last) in merged.items()]
+
+
+def plan_count(groupings: Sequence[Grouping]) -> CountPlan:
+    """The plan of counting ``groupings`` in one query (one grouping per topic)."""
+    topics = tuple(g.topic for g in groupings)
+    if len(set(topics)) != len(topics):
+        raise ValueError("one grouping per topic")
+    fields: dict[tuple[str, ...], StateField] = {}
+    for g in groupings:
+        for f in g.fields:
+            json_path(f)  # refuses what the database cannot group by
+            fields.setdefault(f.path, f)
+    return CountPlan(tuple(groupings), topics, tuple(fields.values()))
