@@ -18,43 +18,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from projections.events import CLOSED, CREATED, KINDS, TallyEvent, decode_state
-from projections.fold import ballot_deltas
+from projections.events import CLOSED, CREATED, TallyEvent, decode
+from projections.fold import Tallies
 from projections.sql import TallySQL
 from projections.tally import Tally
-from vote_domain.stores.base import Transaction
+from vote_domain.stores import Transaction
 
 __all__ = ["Changes", "apply_events", "read_tallies", "replayed_versions"]
 
 
-@dataclass
-class _PollDelta:
-    version: int = 0
-    total: int = 0
-    position: int = 0
-    as_of: str | None = None
-    final: int = 0
+class Changes(Tallies):
+    """What one application changed: per poll the change to its tally, and the version each
+    ballot is applied up to now."""
 
-    def seen(self, event: TallyEvent) -> None:
-        if event.position is not None and event.position > self.position:
-            self.position, self.as_of = event.position, event.timestamp
-
-
-@dataclass
-class Changes:
-    """What one application changed: ballot versions, count deltas, poll rows."""
-
-    ballots: dict[str, int] = field(default_factory=dict)
-    counts: dict[tuple[str, str], list[int | None]] = field(default_factory=dict)
-    polls: dict[str, _PollDelta] = field(default_factory=lambda: defaultdict(_PollDelta))
-
-    def count(self, poll_id: str, option: str, delta: int, ordinal: int | None = None) -> None:
-        row = self.counts.setdefault((poll_id, option), [None, 0])
-        if ordinal is not None:
-            row[0] = ordinal
-        row[1] = int(row[1] or 0) + delta  # type: ignore[call-overload]
+    def __init__(self) -> None:
+        super().__init__()
+        self.ballots: dict[str, int] = {}
 
 
 def _by_stream(events: Iterable[TallyEvent], poll_level: bool) -> dict[str, dict[int, TallyEvent]]:
@@ -77,8 +57,9 @@ async def _chain(
     chain: list[TallyEvent] = []
     for stored in await tx.select_events(stream_id, gt=applied, lte=top):
         v = stored.originator_version
-        event = given.get(v) or decode_state(KINDS[stored.topic], stream_id, v, stored.state, None)
-        chain.append(event)
+        event = given.get(v) or decode(stored.topic, stream_id, v, stored.state)
+        if event is not None:
+            chain.append(event)
     return chain
 
 
@@ -98,8 +79,8 @@ async def replayed_versions(
     checkpoint = int(rows[0][0]) if rows else 0
     if not checkpoint or not ids:
         return {}
-    rows = await tx.execute(sql.versions_in_log(len(ids)), [*ids, checkpoint])
-    return {str(r[0]): int(r[1]) for r in rows if r[1] is not None}
+    versions = await tx.max_versions(ids, upto=checkpoint)
+    return {str(oid): version for oid, version in versions.items()}
 
 
 async def _claim_ballots(
@@ -108,10 +89,8 @@ async def _claim_ballots(
     """The applied version of each ballot in ``given``; the rows of those with something to
     apply are created (if new) and locked, in id order."""
     ids = sorted(given)
-    select = sql.select_ballots(set_name, len(ids))
     # A plain read first (no locks, so no gap locks on missing keys); the claim then locks.
-    plain = select[: -len(sql.lock_update)] if sql.lock_update else select
-    known = {str(r[0]) for r in await tx.execute(plain, ids)}
+    known = {str(r[0]) for r in await tx.execute(sql.select_ballots(set_name, len(ids)), ids)}
     missing = [i for i in ids if i not in known]
     applied = await replayed_versions(tx, sql, set_name, missing) if missing else {}
     applied = {i: applied.get(i, 0) for i in missing}
@@ -122,7 +101,7 @@ async def _claim_ballots(
         for i in claim:
             params.extend((i, applied.get(i, 0)))
         await tx.execute(sql.claim_ballots(set_name, len(claim)), params)
-        rows = await tx.execute(sql.select_ballots(set_name, len(claim)), claim)
+        rows = await tx.execute(sql.select_ballots(set_name, len(claim), lock=True), claim)
         applied.update({str(r[0]): int(r[1]) for r in rows})
     return applied
 
@@ -139,28 +118,15 @@ async def apply_events(
         for bid in sorted(ballots):
             chain = await _chain(tx, bid, applied.get(bid, 0), ballots[bid])
             for e in chain:
-                for option, delta in ballot_deltas(e):
-                    changes.count(e.poll_id, option, delta)
-                    changes.polls[e.poll_id].total += delta
-                changes.polls[e.poll_id].seen(e)
+                changes.apply(e)
             if chain:
                 changes.ballots[bid] = chain[-1].version
     if polls:
         ids = sorted(polls)
         applied = await _claim_polls(tx, sql, set_name, ids)
         for pid in ids:
-            chain = await _chain(tx, pid, applied.get(pid, 0), polls[pid])
-            if not chain:
-                continue
-            delta = changes.polls[pid]
-            for e in chain:
-                if e.kind == CREATED:
-                    for ordinal, option in enumerate(e.options):
-                        changes.count(pid, option, 0, ordinal)
-                else:
-                    delta.final = 1
-                delta.version = e.version
-                delta.seen(e)
+            for e in await _chain(tx, pid, applied.get(pid, 0), polls[pid]):
+                changes.apply(e)
     await _write(tx, sql, set_name, changes)
     return changes
 
@@ -171,21 +137,14 @@ async def _write(tx: Transaction, sql: TallySQL, set_name: str, changes: Changes
         for bid in sorted(changes.ballots):
             params.extend((bid, changes.ballots[bid]))
         await tx.execute(sql.upsert_ballots(set_name, len(changes.ballots)), params)
-    counts = [
-        (pid, option, ordinal, n)
-        for (pid, option), (ordinal, n) in sorted(changes.counts.items())
-        if n or ordinal is not None
-    ]
+    counts = changes.count_rows()
     if counts:
         await tx.execute(
             sql.upsert_counts(set_name, len(counts)), [v for row in counts for v in row]
         )
-    if changes.polls:
-        params = []
-        for pid in sorted(changes.polls):
-            d = changes.polls[pid]
-            params.extend((pid, d.version, d.total, d.position, d.as_of, d.final))
-        await tx.execute(sql.upsert_polls(set_name, len(changes.polls)), params)
+    polls = changes.poll_rows()
+    if polls:
+        await tx.execute(sql.upsert_polls(set_name, len(polls)), [v for row in polls for v in row])
 
 
 async def read_tallies(

@@ -1,50 +1,68 @@
-"""Pure folding of tally events into counts: the rules every tally path shares.
+"""Folding tally events into tallies: the one per-poll state, and both folds of the counting
+rule (:data:`vote_domain.model.COUNTING`) into it.
 
-A ballot's events form a chain by version; each carries the option it gives up
-(``previous_option``) and the one it takes (``option``), so applying a contiguous run of a
-ballot's versions in order yields the exact change to the counts without its earlier history.
+* In Python, event by event: a ballot event adds each of its moves (:attr:`TallyEvent.moves`)
+  to its poll's counts (the live projector, verify, time travel).
+* In the database, a range of the log at once: :data:`BALLOT_GROUPINGS` asks the store to
+  count each ballot topic's events per poll and per option field the rule names
+  (:meth:`EventStore.count_events`), and each group adds ``count x weight`` per field
+  (replay).
+
+Both read the rule from the same table (:data:`projections.events.MOVES`), so they cannot
+disagree; a property test checks that they agree on random histories. A ballot's events
+form a chain by version and each names the option it takes and the one it gives up, so a
+contiguous run of a ballot's versions applied in order yields the exact change to the
+counts without its earlier history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from projections.events import CAST, CHANGED, CLOSED, CREATED, RETRACTED, TallyEvent
+from projections.events import CLOSED, CREATED, MOVES, POLL, TallyEvent, poll_key
 from projections.tally import Tally
+from vote_domain.stores import EventGroup, Grouping
 
-__all__ = ["LogFold", "PollState", "ballot_deltas"]
+__all__ = ["BALLOT_GROUPINGS", "LogFold", "PollTally", "Tallies"]
 
-
-def ballot_deltas(event: TallyEvent) -> list[tuple[str, int]]:
-    """How ``event`` moves its poll's counts: (option, +1/-1) pairs."""
-    if event.kind == CAST:
-        return [(event.option, 1)]  # type: ignore[list-item]
-    if event.kind == CHANGED:
-        return [(event.previous_option, -1), (event.option, 1)]  # type: ignore[list-item]
-    if event.kind == RETRACTED:
-        return [(event.previous_option, -1)]  # type: ignore[list-item]
-    return []
+BALLOT_GROUPINGS: tuple[Grouping, ...] = tuple(
+    Grouping(t, (POLL[t], *(f for f, _ in moves))) for t, moves in MOVES.items()
+)
+"""What the database counts for the fold in the database: each ballot topic's events per
+poll and per value of each option field the counting rule names."""
+_WEIGHTS: dict[str, tuple[int, ...]] = {t: tuple(w for _, w in m) for t, m in MOVES.items()}
 
 
 @dataclass
-class PollState:
-    """One poll's tally while folding."""
+class PollTally:
+    """One poll's tally, or a change to it, while folding: counts per option (in the poll's
+    option order when known), the poll stream's version folded, and the newest position
+    folded with the time of its event (``as_of`` None: not read yet)."""
 
     poll_id: str
-    options: list[str] = field(default_factory=list)
+    options: tuple[str, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    version: int = 0
     position: int = 0
     as_of: str | None = None
     final: bool = False
-    version: int = 0
 
-    def add(self, option: str, delta: int) -> None:
-        self.counts[option] = self.counts.get(option, 0) + delta
+    def count(self, option: str, n: int) -> None:
+        self.counts[option] = self.counts.get(option, 0) + n
+        self.total += n
 
-    def seen(self, event: TallyEvent) -> None:
-        if event.position is not None and event.position > self.position:
-            self.position, self.as_of = event.position, event.timestamp
+    def seen(self, position: int | None, as_of: str | None) -> None:
+        if position is not None and position > self.position:
+            self.position, self.as_of = position, as_of
+
+    def ordinal(self, option: str) -> int | None:
+        """The option's place among the poll's options, if the poll's creation was folded."""
+        try:
+            return self.options.index(option)
+        except ValueError:
+            return None
 
     def to_tally(self) -> Tally:
         ordered = {o: self.counts.get(o, 0) for o in self.options}
@@ -59,43 +77,87 @@ class PollState:
         )
 
 
-class LogFold:
-    """Tallies folded in memory from events in log order (each applied at most once)."""
+class Tallies:
+    """Per poll, a :class:`PollTally`; both folds add to it."""
 
     def __init__(self) -> None:
-        self.polls: dict[str, PollState] = {}
-        self.ballots: dict[str, int] = {}
+        self.polls: dict[str, PollTally] = {}
 
-    def poll(self, poll_id: str) -> PollState:
+    def poll(self, poll_id: str) -> PollTally:
         state = self.polls.get(poll_id)
         if state is None:
-            state = self.polls[poll_id] = PollState(poll_id)
+            state = self.polls[poll_id] = PollTally(poll_id)
         return state
 
-    def apply(self, event: TallyEvent) -> None:
-        """Fold one event; events at or below a stream's folded version are ignored."""
+    def apply(self, event: TallyEvent) -> PollTally:
+        """Fold one event (the caller sees that each is folded once)."""
         poll = self.poll(event.poll_id)
+        if event.kind == CREATED:
+            poll.options = event.options
+        elif event.kind == CLOSED:
+            poll.final = True
+        for option, weight in event.moves:
+            poll.count(option, weight)
         if event.kind in (CREATED, CLOSED):
-            if event.version <= poll.version:
-                return
-            poll.version = event.version
-            if event.kind == CREATED:
-                poll.options = list(event.options)
-            else:
-                poll.final = True
-        else:
-            if event.version <= self.ballots.get(event.originator_id, 0):
-                return
-            self.ballots[event.originator_id] = event.version
-            for option, delta in ballot_deltas(event):
-                poll.add(option, delta)
-        poll.seen(event)
+            poll.version = max(poll.version, event.version)
+        poll.seen(event.position, event.timestamp)
+        return poll
 
-    def apply_all(self, events: Iterable[TallyEvent]) -> LogFold:
-        for event in events:
-            self.apply(event)
-        return self
+    def add_groups(self, groups: Iterable[EventGroup]) -> int:
+        """Fold ballot events counted by the database (:data:`BALLOT_GROUPINGS`); how many."""
+        events = 0
+        for g in groups:
+            poll = self.poll(poll_key(g.key[0]))
+            for option, weight in zip(g.key[1:], _WEIGHTS[g.topic], strict=True):
+                poll.count(option, weight * g.count)
+            poll.seen(g.last_position, None)
+            events += g.count
+        return events
 
     def tallies(self) -> dict[str, Tally]:
         """Every folded poll's tally, by poll id."""
         return {pid: state.to_tally() for pid, state in self.polls.items()}
+
+    def count_rows(self) -> list[tuple[str, str, int | None, int]]:
+        """Rows (poll_id, option, ordinal or None, count) in key order, as the tally tables
+        take them: every option counted, or known from the poll's creation."""
+        rows: list[tuple[str, str, int | None, int]] = []
+        for pid in sorted(self.polls):
+            poll = self.polls[pid]
+            for option in sorted({*poll.counts, *poll.options}):
+                n, ordinal = poll.counts.get(option, 0), poll.ordinal(option)
+                if n or ordinal is not None:
+                    rows.append((pid, option, ordinal, n))
+        return rows
+
+    def poll_rows(self) -> list[tuple[str, int, int, int, str | None, int]]:
+        """Rows (poll_id, version, total, position, as_of, final) in key order."""
+        return [
+            (pid, p.version, p.total, p.position, p.as_of, int(p.final))
+            for pid, p in sorted(self.polls.items())
+        ]
+
+
+class LogFold(Tallies):
+    """Tallies folded in memory from events in log order (each applied at most once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ballots: dict[str, int] = {}
+
+    def apply(self, event: TallyEvent) -> PollTally:
+        """Fold one event; events at or below a stream's folded version are ignored."""
+        if event.kind in (CREATED, CLOSED):
+            poll = self.poll(event.poll_id)
+            if event.version <= poll.version:
+                return poll
+        else:
+            if event.version <= self.ballots.get(event.originator_id, 0):
+                return self.poll(event.poll_id)
+            self.ballots[event.originator_id] = event.version
+        return super().apply(event)
+
+    def apply_all(self, events: Sequence[TallyEvent]) -> LogFold:
+        for event in events:
+            self.apply(event)
+        return self

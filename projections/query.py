@@ -2,22 +2,22 @@
 
 Time travel folds the log itself (the tally tables keep no history): the poll's own stream
 gives its options and creation time, the log is scanned by position from shortly before the
-poll was created, and only the poll's events are decoded (a byte search for the poll's id
-skips the others undecoded).
+poll was created, and only the poll's events are decoded (a byte search for the poll's id as
+the codec stores it skips the others undecoded).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from projections.apply import read_tallies
-from projections.events import KINDS, canonical_uuid, decode, iso_time
+from projections.events import CREATED, POLL, TIMESTAMP, as_of_text, decode
 from projections.fold import LogFold
 from projections.schema import active_set, sql_for
 from projections.tally import Tally
-from vote_domain.stores.base import EventStore
+from vote_domain.codec import read_fields
+from vote_domain.stores import EventStore
 
 __all__ = ["all_tallies", "get_tally", "position_at", "tally_at"]
 
@@ -29,7 +29,7 @@ PAGE = 2000
 
 async def get_tally(store: EventStore, poll_id: UUID | str) -> Tally | None:
     """The current tally of ``poll_id`` from the active set (None if it has none yet)."""
-    pid = canonical_uuid(str(poll_id))
+    pid = str(UUID(str(poll_id)))
     sql = sql_for(store)
     async with store.transaction() as tx:
         name = await active_set(tx, sql)
@@ -45,27 +45,19 @@ async def all_tallies(store: EventStore, set_name: str | None = None) -> dict[st
         return await read_tallies(tx, sql, name)
 
 
-def _utc_text(when: datetime) -> str:
-    if when.tzinfo is None:  # a time without zone is read as UTC
-        when = when.replace(tzinfo=UTC)
-    return iso_time(when.astimezone(UTC).isoformat())
-
-
 async def _time_of(store: EventStore, position: int) -> tuple[int, str] | None:
+    """The first event at or after ``position``: its position and time."""
     page = await store.select_notifications(position, 1)
     if not page:
         return None
-    n = page[0]
-    event = decode(n.topic, n.originator_id, n.originator_version, n.state, n.id)
-    if event is not None:
-        return n.id, event.timestamp
-    return n.id, iso_time(json.loads(n.state)["timestamp"])
+    (when,) = read_fields(page[0].state, [TIMESTAMP])
+    return page[0].id, as_of_text(when)
 
 
 async def position_at(store: EventStore, when: datetime) -> int:
     """The highest position whose event happened at or before ``when`` (0 if none), found by
     bisecting the log on event times (which follow positions up to the clock skew)."""
-    target = _utc_text(when)
+    target = as_of_text(when)
     high = await store.max_notification_id()
     if not high:
         return 0
@@ -92,27 +84,28 @@ async def tally_at(
 ) -> Tally | None:
     """The tally of ``poll_id`` as of time ``at`` and/or log ``position`` (both None: now),
     folded from the log; None if there is no such poll."""
-    pid = canonical_uuid(str(poll_id))
-    stream = await store.select_events(UUID(pid), limit=1)
-    if not stream or stream[0].topic not in KINDS:
+    poll_uuid = UUID(str(poll_id))
+    pid = str(poll_uuid)
+    stream = await store.select_events(poll_uuid, limit=1)
+    created = decode(stream[0].topic, pid, 1, stream[0].state) if stream else None
+    if created is None or created.kind != CREATED:
         return None
-    created = decode(stream[0].topic, pid, 1, stream[0].state)
-    assert created is not None
     start = await position_at(store, datetime.fromisoformat(created.timestamp) - CLOCK_SKEW)
-    cutoff = _utc_text(at) if at is not None else None
+    cutoff = as_of_text(at) if at is not None else None
     stop = position
     if at is not None:
-        bound = await position_at(store, datetime.fromisoformat(cutoff) + CLOCK_SKEW)
+        bound = await position_at(store, at + CLOCK_SKEW)
         stop = bound if stop is None else min(stop, bound)
-    needle = UUID(pid).hex.encode()
+    # Ballot events name their poll in the one field the counting rule reads it from.
+    needles = {f.marker(poll_uuid) for f in POLL.values()}
     fold = LogFold()
-    fold.poll(pid).options = list(created.options)
+    fold.poll(pid).options = created.options
     cursor = max(start - 1, 0)
     while True:
         page = await store.select_notifications(cursor, PAGE, stop, inclusive_of_start=False)
         for n in page:
             state = n.state
-            if str(n.originator_id) != pid and needle not in state:
+            if str(n.originator_id) != pid and not any(m in state for m in needles):
                 continue
             event = decode(n.topic, n.originator_id, n.originator_version, state, n.id)
             if event is None or event.poll_id != pid:

@@ -1,10 +1,10 @@
 """Rebuilding tallies from the log: streaming replay into a fresh set, then an atomic swap.
 
-The log is summed range by range of positions (:mod:`projections.logsum`: the database groups
-each range's ballot events by poll and option, reading only the few JSON fields a tally needs;
-no aggregates, no domain-event objects), and each range's per-(poll, option) deltas and
-per-poll positions are written in bulk — in the background while the next range is summed —
-in one transaction with the set's checkpoint (the range's end). No
+The log is summed range by range of positions (:mod:`projections.logsum`: the store counts
+each range's ballot events by poll and option in the database, reading only the few state
+fields a tally needs; no aggregates, no domain-event objects), and each range's per-(poll,
+option) deltas and per-poll positions are written in bulk — in the background while the next
+range is summed — in one transaction with the set's checkpoint (the range's end). No
 per-ballot state is written: each ballot event carries its own deltas, and the live projector
 derives a ballot's replayed version from the log and the checkpoint when it first meets it
 (:mod:`projections.apply`). An interrupted replay resumes from the checkpoint.
@@ -24,8 +24,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections.events import iso_time
-from projections.logsum import Deltas, sum_log
+from projections.logsum import RangeSum, sum_log
 from projections.schema import (
     INITIAL_SET,
     create_set,
@@ -56,24 +55,15 @@ class ReplayResult:
     position: int
 
 
-async def _flush(
-    store: EventStore, sql: TallySQL, name: str, batch: Deltas, checkpoint: int
-) -> None:
-    """Write ``batch`` and the checkpoint in one transaction."""
-    counts = [
-        (pid, option, batch.ordinals.get((pid, option)), n)
-        for (pid, option), n in sorted(batch.counts.items())
-    ]
-    polls = [
-        (pid, v, total, pos, iso_time(ts) if ts is not None else None, final)
-        for pid, (v, total, pos, ts, final) in sorted(batch.polls.items())
-    ]
+async def _flush(store: EventStore, sql: TallySQL, name: str, batch: RangeSum) -> None:
+    """Write ``batch`` and the checkpoint (its end) in one transaction."""
+    counts, polls = batch.count_rows(), batch.poll_rows()
     async with store.transaction() as tx:
         if counts:
             await tx.executemany(sql.upsert_counts(name, 1), counts)
         if polls:
             await tx.executemany(sql.upsert_polls(name, 1), polls)
-        await tx.execute(sql.update_set(), ("building", checkpoint, name))
+        await tx.execute(sql.update_set(), ("building", batch.upto, name))
 
 
 async def fold_into_set(
@@ -94,11 +84,11 @@ async def fold_into_set(
     events = 0
     pending: asyncio.Task[None] | None = None
     try:
-        async for deltas in sum_log(store, sql, position, end, flush_every, page_size):
+        async for deltas in sum_log(store, position, end, flush_every, page_size):
             # Written in the background while the next range is summed.
             if pending is not None:
                 await pending
-            pending = asyncio.create_task(_flush(store, sql, name, deltas, deltas.upto))
+            pending = asyncio.create_task(_flush(store, sql, name, deltas))
             position, events = deltas.upto, events + deltas.events
             if progress is not None:
                 progress(position - start, total)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 
 __all__ = ["SET_NAME", "TallySQL", "check_set_name"]
 
@@ -58,7 +57,7 @@ class TallySQL(ABC):
 
     def drop_set(self, name: str) -> list[str]:
         p = f"tally_{check_set_name(name)}"
-        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in ("polls", "counts", "ballots", "staging")]
+        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in ("polls", "counts", "ballots")]
 
     # -- sets --------------------------------------------------------------------------------
 
@@ -91,23 +90,15 @@ class TallySQL(ABC):
         """Rows (ballot_id, version): create missing ballot rows at the given version (their
         version at the set's checkpoint), keep existing ones as they are, lock all of them."""
 
-    def select_ballots(self, name: str, count: int) -> str:
+    def select_ballots(self, name: str, count: int, *, lock: bool = False) -> str:
+        """Rows (ballot_id, version), locked for update if ``lock``."""
         return (
             f"SELECT ballot_id, version FROM tally_{name}_ballots"
-            f" WHERE ballot_id IN ({self.marks(count)}){self.lock_update}"
+            f" WHERE ballot_id IN ({self.marks(count)}){self.lock_update if lock else ''}"
         )
 
     def select_checkpoint(self) -> str:
         return f"SELECT checkpoint FROM tally_sets WHERE set_name = {self.ph}"
-
-    def versions_in_log(self, count: int) -> str:
-        """Each of ``count`` streams' highest version at or below a position (the last
-        parameter), by the unique (originator_id, originator_version) index."""
-        return (
-            "SELECT originator_id, MAX(originator_version) FROM stored_events"
-            f" WHERE originator_id IN ({self.marks(count)}) AND notification_id <= {self.ph}"
-            " GROUP BY originator_id"
-        )
 
     @abstractmethod
     def claim_polls(self, name: str, count: int) -> str:
@@ -131,61 +122,6 @@ class TallySQL(ABC):
     def upsert_polls(self, name: str, count: int) -> str:
         """Rows (poll_id, version, total delta, position, as_of, final)."""
 
-    # -- replay: the log summed by the database, per position range ---------------------------
-
-    @abstractmethod
-    def state_text(self) -> str:
-        """An event's stored state as text the dialect's JSON functions accept."""
-
-    @abstractmethod
-    def json_text(self, doc: str, path: str) -> str:
-        """The scalar at ``path`` of JSON text ``doc``, unquoted."""
-
-    @abstractmethod
-    def json_raw(self, doc: str, path: str) -> str:
-        """The value at ``path`` of JSON text ``doc``, as JSON text."""
-
-    def from_log(self) -> str:
-        """The log table, read in primary-key (position) order."""
-        return "stored_events"
-
-    def topic_filter(self, topics: Sequence[str]) -> str:
-        return f"topic IN ({','.join(repr(t) for t in topics)})"
-
-    def sum_ballot_events(self, topics: Sequence[str]) -> str:
-        """Ballot events with a position in (?, ?] grouped by (poll hex, topic, option,
-        previous option): those four, how many, and the greatest position."""
-        s = "s"
-        return (
-            f"SELECT {self.json_text(s, '$.poll_id._data_')}, topic,"
-            f" {self.json_text(s, '$.option')}, {self.json_text(s, '$.previous_option')},"
-            " COUNT(*), MAX(notification_id)"
-            f" FROM (SELECT notification_id, topic, {self.state_text()} AS s"
-            f" FROM {self.from_log()} WHERE notification_id > {self.ph}"
-            f" AND notification_id <= {self.ph} AND {self.topic_filter(topics)}) AS r"
-            " GROUP BY 1, 2, 3, 4"
-        )
-
-    def poll_events(self, topics: Sequence[str]) -> str:
-        """Poll events with a position in (?, ?]: position, poll id, version, topic, options
-        (JSON text), timestamp."""
-        return (
-            "SELECT notification_id, originator_id, originator_version, topic,"
-            f" {self.json_raw('s', '$.options')}, {self.json_text('s', '$.timestamp._data_')}"
-            " FROM (SELECT notification_id, originator_id, originator_version, topic,"
-            f" {self.state_text()} AS s FROM {self.from_log()} WHERE notification_id > {self.ph}"
-            f" AND notification_id <= {self.ph} AND {self.topic_filter(topics)}) AS r"
-            " ORDER BY notification_id"
-        )
-
-    def times_at(self, count: int) -> str:
-        """The timestamps of the events at ``count`` positions."""
-        return (
-            f"SELECT notification_id, {self.json_text('s', '$.timestamp._data_')}"
-            f" FROM (SELECT notification_id, {self.state_text()} AS s FROM stored_events"
-            f" WHERE notification_id IN ({self.marks(count)})) AS r"
-        )
-
     # -- reading -----------------------------------------------------------------------------
 
     def select_tallies(self, name: str, count: int | None) -> str:
@@ -197,17 +133,6 @@ class TallySQL(ABC):
             f" FROM tally_{name}_polls p LEFT JOIN tally_{name}_counts c"
             f" ON c.poll_id = p.poll_id{where}"
             " ORDER BY p.poll_id, COALESCE(c.ordinal, 1000000), c.choice"
-        )
-
-    def ballots_beyond(self, ahead: str) -> str:
-        """Each ballot of set ``ahead`` with log events above a position (the parameter) at
-        or below its version there: the highest such version."""
-        return (
-            "SELECT e.originator_id, MAX(e.originator_version)"
-            f" FROM stored_events e JOIN tally_{ahead}_ballots a"
-            " ON a.ballot_id = e.originator_id AND e.originator_version <= a.version"
-            f" WHERE e.notification_id > {self.ph}"
-            " GROUP BY e.originator_id"
         )
 
     def polls_behind(self, ahead: str, behind: str) -> str:
@@ -222,6 +147,3 @@ class TallySQL(ABC):
     def select_poll_dates(self, name: str) -> str:
         """Each poll's newest folded position and its time."""
         return f"SELECT poll_id, log_position, as_of FROM tally_{name}_polls WHERE log_position > 0"
-
-    def tables_of(self, name: str) -> Sequence[str]:
-        return [f"tally_{name}_{t}" for t in ("polls", "counts", "ballots")]

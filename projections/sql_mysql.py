@@ -111,17 +111,3 @@ class MySQLTallySQL(TallySQL):
             " log_position = GREATEST(log_position, VALUES(log_position)),"
             " is_final = GREATEST(is_final, VALUES(is_final))"
         )
-
-    def state_text(self) -> str:
-        # MySQL 8 refuses JSON functions on binary strings (the state is a LONGBLOB).
-        return "CAST(state AS CHAR CHARACTER SET utf8mb4)"
-
-    def json_text(self, doc: str, path: str) -> str:
-        # Binary collation: options differing only in case or accents must not group together.
-        return f"JSON_UNQUOTE(JSON_EXTRACT({doc}, '{path}')) COLLATE utf8mb4_bin"
-
-    def json_raw(self, doc: str, path: str) -> str:
-        return f"JSON_EXTRACT({doc}, '{path}')"
-
-    def from_log(self) -> str:
-        return "stored_events FORCE INDEX (PRIMARY)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from projections.sql import TallySQL, check_set_name
 
 __all__ = ["SQLiteTallySQL"]
@@ -91,17 +89,3 @@ class SQLiteTallySQL(TallySQL):
             " log_position = max(log_position, excluded.log_position),"
             " is_final = max(is_final, excluded.is_final)"
         )
-
-    def state_text(self) -> str:
-        # A BLOB would be taken for SQLite's binary JSONB: read the stored text as text.
-        return "CAST(state AS TEXT)"
-
-    def json_text(self, doc: str, path: str) -> str:
-        return f"json_extract({doc}, '{path}')"
-
-    def json_raw(self, doc: str, path: str) -> str:
-        return f"json_extract({doc}, '{path}')"
-
-    def topic_filter(self, topics: Sequence[str]) -> str:
-        # Unary + keeps the planner on the primary key (position order), off the topic index.
-        return "+" + super().topic_filter(topics)

@@ -4,54 +4,76 @@ One transaction takes the active-set pointer row exclusively — waiting for the
 projector's batches in flight (they hold it shared), holding new ones back — then brings over
 from the old set whatever the live projector applied that the new set lacks, and points
 readers and the projector at the new set. The new set holds every event up to its checkpoint
-(replayed) and nothing after it, so what it lacks is, per ballot the old set has a row for,
-the events past that checkpoint up to the old set's version, and per poll the events above
-its version there; they are read from the store and applied exactly once
-(:func:`projections.apply.apply_events`, which fills each ballot's chain from the new set's
-own applied version). The old set is kept, ``retired``.
+(replayed) and nothing after it, so what it lacks is, per ballot, its events past that
+checkpoint up to the old set's version (read from the log after the checkpoint: the replay
+caught up just before, so that is a short read), and per poll the events above its version
+there; they are applied exactly once (:func:`projections.apply.apply_events`, which fills
+each ballot's chain from the new set's own applied version). The old set is kept,
+``retired``.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from uuid import UUID
 
 from projections.apply import apply_events
-from projections.events import KINDS, decode_state
+from projections.events import BALLOT_TOPICS, TallyEvent, decode, decode_notifications
 from projections.retry import retrying
 from projections.schema import active_set, sql_for
 from projections.sql import TallySQL
-from vote_domain.stores.base import EventStore, Transaction
+from vote_domain.stores import EventStore, Transaction
 
 __all__ = ["swap_in"]
 
+PAGE = 1000
+BATCH = 500
+
+
+async def _ballots_beyond(
+    tx: Transaction, sql: TallySQL, old: str, checkpoint: int
+) -> list[TallyEvent]:
+    """Ballot events past ``checkpoint`` that set ``old`` has applied."""
+    after: dict[str, list[TallyEvent]] = defaultdict(list)
+    position = checkpoint
+    while True:
+        page = await tx.select_notifications(
+            position, PAGE, topics=BALLOT_TOPICS, inclusive_of_start=False
+        )
+        for event in decode_notifications(page):
+            after[event.originator_id].append(event)
+        if len(page) < PAGE:
+            break
+        position = page[-1].id
+    ids = sorted(after)
+    applied: dict[str, int] = {}
+    for start in range(0, len(ids), BATCH):
+        part = ids[start : start + BATCH]
+        rows = await tx.execute(sql.select_ballots(old, len(part)), part)
+        applied.update({str(bid): int(version) for bid, version in rows})
+    return [e for bid in ids for e in after[bid] if e.version <= applied.get(bid, 0)]
+
 
 async def _bring_over(tx: Transaction, sql: TallySQL, old: str, new: str) -> int:
-    """Apply to ``new`` the stream events ``old`` has applied beyond it; how many streams."""
+    """Apply to ``new`` the stream events ``old`` has applied beyond it; how many."""
     rows = await tx.execute(sql.select_checkpoint(), (new,))
     checkpoint = int(rows[0][0]) if rows else 0
-    rows = await tx.execute(sql.ballots_beyond(old), (checkpoint,))
-    events = []
-    for bid, version in rows:
-        # The newest event is enough: applying it fills the chain from the store.
-        (stored,) = await tx.select_events(UUID(str(bid)), gt=int(version) - 1, lte=int(version))
-        events.append(decode_state(KINDS[stored.topic], str(bid), int(version), stored.state, None))
+    events = await _ballots_beyond(tx, sql, old, checkpoint)
     polls = await tx.execute(sql.polls_behind(old, new))
     for pid, version, applied in polls:
         for stored in await tx.select_events(UUID(str(pid)), gt=int(applied), lte=int(version)):
-            events.append(
-                decode_state(
-                    KINDS[stored.topic], str(pid), stored.originator_version, stored.state, None
-                )
-            )
-    for start in range(0, len(events), 500):
-        await apply_events(tx, sql, new, events[start : start + 500])
+            event = decode(stored.topic, str(pid), stored.originator_version, stored.state)
+            if event is not None:
+                events.append(event)
+    for start in range(0, len(events), BATCH):
+        await apply_events(tx, sql, new, events[start : start + BATCH])
     # Dates: the newest position either set has folded.
     dates = await tx.execute(sql.select_poll_dates(old))
     if dates:
         await tx.executemany(
             sql.upsert_polls(new, 1), [(pid, 0, 0, pos, as_of, 0) for pid, pos, as_of in dates]
         )
-    return len(rows) + len(polls)
+    return len(events)
 
 
 async def swap_in(store: EventStore, name: str) -> str:

@@ -119,7 +119,7 @@ async def reset(store: EventStore) -> None:
                     await tx.execute(statement)
     async with store.transaction() as tx:
         await tx.execute("DELETE FROM stored_events")
-        for table in sql.tables_of("blue"):
+        for table in ("tally_blue_polls", "tally_blue_counts", "tally_blue_ballots"):
             await tx.execute(f"DELETE FROM {table}")
         await tx.execute("DELETE FROM tally_sets WHERE set_name <> 'blue'")
         await tx.execute("UPDATE tally_sets SET status = 'active', checkpoint = 0")
