@@ -13,7 +13,7 @@ import itertools
 import os
 import secrets
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -106,6 +106,19 @@ def fresh_mysql_url(mysql_server_url: str, _mysql_session_prefix: str) -> Iterat
     url = _create_database(mysql_server_url, name)
     yield url
     _drop_database(mysql_server_url, name)
+
+
+@pytest.fixture
+def new_mysql_url(mysql_server_url: str, _mysql_session_prefix: str) -> Callable[[], str]:
+    """Makes a new, empty database on each call (all dropped at the end of the session), for
+    tests that need a fresh one per example."""
+
+    def make() -> str:
+        return _create_database(
+            mysql_server_url, f"{_mysql_session_prefix}_{next(_database_numbers)}"
+        )
+
+    return make
 
 
 @pytest.fixture

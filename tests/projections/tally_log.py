@@ -104,23 +104,3 @@ async def all_notifications(store: EventStore) -> list[Notification]:
 
 def counts_of(tallies: dict[str, Any]) -> dict[str, dict[str, int]]:
     return {pid: dict(t.counts) for pid, t in tallies.items()}
-
-
-async def reset(store: EventStore) -> None:
-    """Empty the log and every tally set (MySQL examples share one database)."""
-    from projections.schema import list_sets, migrate, sql_for
-
-    await migrate(store)
-    sql = sql_for(store)
-    for s in await list_sets(store):
-        if s.name != "blue":
-            async with store.transaction() as tx:
-                for statement in sql.drop_set(s.name):
-                    await tx.execute(statement)
-    async with store.transaction() as tx:
-        await tx.execute("DELETE FROM stored_events")
-        for table in ("tally_blue_polls", "tally_blue_counts", "tally_blue_ballots"):
-            await tx.execute(f"DELETE FROM {table}")
-        await tx.execute("DELETE FROM tally_sets WHERE set_name <> 'blue'")
-        await tx.execute("UPDATE tally_sets SET status = 'active', checkpoint = 0")
-        await tx.execute("UPDATE tally_active SET set_name = 'blue'")
