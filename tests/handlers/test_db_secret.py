@@ -103,7 +103,11 @@ async def test_a_rotated_password_is_read_again_and_the_store_reconnects(
         with admin.cursor() as cur:
             cur.execute(f"ALTER USER '{user}'@'%' IDENTIFIED BY 'second-Passw0rd'")
         source.value["password"] = "second-Passw0rd"
-        await store.close()  # open connections stay logged in; drop them to need new ones
+        # (open connections stay logged in: end them so that the store needs new ones)
+        with admin.cursor() as cur:
+            cur.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))
+            for (connection_id,) in cur.fetchall():
+                cur.execute(f"KILL {int(connection_id)}")
         # WHEN the store needs a new connection THEN it reads the secret again and connects
         assert await store.max_notification_id() in (None, 0)
         assert source.reads == 2

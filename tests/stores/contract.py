@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -17,11 +18,12 @@ from eventsourcing.persistence import (
     DataError,
     IntegrityError,
     Notification,
+    OperationalError,
     StoredEvent,
     Tracking,
 )
 
-from vote_domain.stores import EventStore, Migration
+from vote_domain.stores import EventStore, Grouping, Migration
 
 from .contract_concurrent import ConcurrentCallsContract
 from .contract_reads import ReadsContract
@@ -36,7 +38,21 @@ class _Rollback(Exception):
 
 
 class EventStoreContract(ConcurrentCallsContract, ReadsContract):
-    """Every :class:`EventStore` method's semantics."""
+    """Every :class:`EventStore` method's semantics.
+
+    A backend's test class says whether an append can commit while another transaction
+    holds an insert uncommitted (``concurrent_writers``), how to tell that a reader waits
+    for such a transaction (``until_a_reader_waits``), and how many connections (or open
+    files) a store holds (``connections_held``), as the database or the OS sees them.
+    """
+
+    concurrent_writers = False
+
+    async def until_a_reader_waits(self, store: EventStore, reading: asyncio.Task[Any]) -> None:
+        """Return once ``reading`` waits for the writer in flight, or has ended."""
+
+    async def connections_held(self, store: EventStore) -> int:
+        raise NotImplementedError
 
     async def test_insert_and_select_events(self, store: EventStore) -> None:
         oid = uuid4()
@@ -293,7 +309,8 @@ class EventStoreContract(ConcurrentCallsContract, ReadsContract):
         self, store: EventStore, commit: bool, topics: tuple[str, ...]
     ) -> None:
         """Writer A holds position 1 uncommitted while B commits position 2: a reader may
-        return B only together with A (or once A has rolled back)."""
+        return B only together with A (or once A has rolled back). Where B can commit while A
+        is held, a reader started after B committed must return B (so it waited for A)."""
         held, release = asyncio.Event(), asyncio.Event()
 
         async def writer_a() -> Sequence[int]:
@@ -311,17 +328,22 @@ class EventStoreContract(ConcurrentCallsContract, ReadsContract):
         a = asyncio.create_task(writer_a())
         await held.wait()
         b = asyncio.create_task(store.insert_events([event(uuid4(), 1)]))
-        await asyncio.sleep(0.05)  # lets B commit where the backend allows it (not asserted)
+        if self.concurrent_writers:  # B commits while A is held (a liveness bound, not timing)
+            await asyncio.wait_for(asyncio.shield(b), timeout=30)
+        b_committed = b.done()
+        assert b_committed == self.concurrent_writers
         reading = asyncio.create_task(store.select_notifications(None, 10, topics=topics))
-        await asyncio.sleep(0.05)
+        if b_committed:
+            await self.until_a_reader_waits(store, reading)
         release.set()
         a_ids, (b_id,) = await a, await b
         page = [n.id for n in await reading]
-        if commit:
-            assert page in ([], [*a_ids, b_id])
-        else:
-            assert page in ([], [b_id])
-        assert [n.id for n in await store.select_notifications(None, 10)] == [*a_ids, b_id]
+        expected = [*a_ids, b_id]
+        if b_committed:
+            assert page == expected
+        else:  # nothing was committed when it started: it may also have read nothing
+            assert page in ([], expected)
+        assert [n.id for n in await store.select_notifications(None, 10)] == expected
         assert await store.max_notification_id() == b_id
 
     async def test_reading_ahead_of_a_position_in_flight_does_not_pass_it(
@@ -341,16 +363,58 @@ class EventStoreContract(ConcurrentCallsContract, ReadsContract):
         a = asyncio.create_task(writer_a())
         await held.wait()
         later = asyncio.create_task(store.insert_events([event(uuid4(), 1), event(uuid4(), 1)]))
-        await asyncio.sleep(0.05)  # lets the later events commit where the backend allows it
-        ahead = asyncio.create_task(store.select_notifications(2, 10))  # jumps past 1
-        await asyncio.sleep(0.05)
+        if self.concurrent_writers:  # the later events commit, and are read, while A is held
+            await asyncio.wait_for(asyncio.shield(later), timeout=30)
+            page = await asyncio.wait_for(store.select_notifications(2, 10), timeout=30)
+            assert [n.id for n in page] == [2, 3]  # (jumped past 1)
+        else:
+            ahead = asyncio.create_task(store.select_notifications(2, 10))  # jumps past 1
         from_start = asyncio.create_task(store.select_notifications(None, 10))
-        await asyncio.sleep(0.05)
+        if self.concurrent_writers:
+            await self.until_a_reader_waits(store, from_start)
         release.set()
         (a_id,), later_ids = await a, await later
         assert a_id == 1 and list(later_ids) == [2, 3]
-        assert [n.id for n in await ahead] in ([], [2, 3])
-        assert [n.id for n in await from_start] in ([], [1, 2, 3])
+        if self.concurrent_writers:
+            assert [n.id for n in await from_start] == [1, 2, 3]
+        else:  # nothing was committed when they started: they may also have read nothing
+            assert [n.id for n in await ahead] in ([], [2, 3])
+            assert [n.id for n in await from_start] in ([], [1, 2, 3])
+
+    async def test_a_closed_store_refuses_work_and_holds_no_connection(
+        self, store: EventStore
+    ) -> None:
+        oid = uuid4()
+        await store.insert_events([event(oid, 1)])
+        await asyncio.gather(*(store.select_events(oid) for _ in range(4)))
+        entered, leave = asyncio.Event(), asyncio.Event()
+
+        async def in_flight() -> None:
+            async with store.transaction() as txn:
+                await txn.insert_events([event(oid, 2)])
+                entered.set()
+                await leave.wait()
+
+        holder = asyncio.create_task(in_flight())
+        await entered.wait()
+        closing = asyncio.create_task(store.close())
+        leave.set()
+        await holder  # work in flight at the close ends normally
+        await closing
+        for work in (
+            lambda: store.insert_events([event(oid, 3)]),
+            lambda: store.select_events(oid),
+            lambda: store.select_notifications(None, 10),
+            lambda: store.max_notification_id(),
+            lambda: store.count_events(0, 10, [Grouping("topic1", ())]),
+        ):
+            with pytest.raises(OperationalError, match="closed"):
+                await work()
+        with pytest.raises(OperationalError, match="closed"):
+            async with store.transaction():
+                pass
+        assert await self.connections_held(store) == 0
+        await store.close()  # again: nothing to do
 
     async def test_concurrent_writers_and_a_paging_reader(self, store: EventStore) -> None:
         """32 writers, some rolling back at random after holding their insert a while; a

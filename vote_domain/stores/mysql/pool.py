@@ -17,7 +17,12 @@ import pymysql
 from eventsourcing.persistence import OperationalError
 from pymysql.constants import CLIENT
 
-from vote_domain.stores.mysql.errors import ACCESS_DENIED, error_code, errors_translated
+from vote_domain.stores.mysql.errors import (
+    ACCESS_DENIED,
+    DRIVER_ERRORS,
+    error_code,
+    errors_translated,
+)
 
 __all__ = ["LoginSource", "MySQLPool", "params_from_url"]
 
@@ -50,7 +55,8 @@ class MySQLPool:
     and replaced when the server has closed them or they sat idle longer than
     ``recycle_s`` (under the server's ``wait_timeout``). If the loop it is bound to has
     closed (a new ``asyncio.run``), the pool lets those connections go and binds to the new
-    loop; using it from a second loop while the first is still open is an error.
+    loop; using it from a second loop while the first is still open is an error. Once
+    closed, it hands out no connection and closes each one in use as it comes back.
     """
 
     def __init__(
@@ -76,6 +82,11 @@ class MySQLPool:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots: asyncio.Semaphore | None = None
         self._free: list[aiomysql.Connection] = []
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise OperationalError("the event store is closed")
 
     def _bind(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
@@ -89,9 +100,11 @@ class MySQLPool:
 
     async def acquire(self) -> aiomysql.Connection:
         """A connection of this pool's, waiting while ``size`` are in use."""
+        self._check_open()
         loop, slots = self._bind()
         await slots.acquire()
         try:
+            self._check_open()
             while self._free:
                 conn = self._free.pop()
                 if _alive(conn) and loop.time() - conn.last_usage < self._recycle_s:
@@ -119,8 +132,9 @@ class MySQLPool:
             return await aiomysql.connect(**{**options, **fresh})
 
     def release(self, conn: aiomysql.Connection, *, reuse: bool = True) -> None:
-        """Give ``conn`` back; it is closed unless ``reuse`` and idle outside a transaction."""
-        if reuse and _alive(conn) and not conn.get_transaction_status():
+        """Give ``conn`` back; it is closed unless ``reuse``, idle outside a transaction, and
+        the pool still open."""
+        if reuse and not self._closed and _alive(conn) and not conn.get_transaction_status():
             self._free.append(conn)
         else:
             conn.close()
@@ -128,10 +142,15 @@ class MySQLPool:
             self._slots.release()
 
     async def close(self) -> None:
-        """Close the idle connections (those in use close when released)."""
+        """Refuse any further work; close the idle connections now and those in use as they
+        are released."""
+        self._closed = True
         free, self._free = self._free, []
         for conn in free:
-            conn.close()
+            try:
+                await conn.ensure_closed()  # (says goodbye to the server)
+            except DRIVER_ERRORS:
+                conn.close()
 
 
 def _alive(conn: aiomysql.Connection) -> bool:

@@ -4,7 +4,8 @@ state (or closing it), and retrying once where that is safe.
 Retried once, on a new connection:
 
 * any operation whose connection could not be made (nothing was sent);
-* a read after a connection-level failure (reads have no effects);
+* a read after a connection-level failure (reads have no effects: the high-water mark,
+  a locking read in a transaction of its own, among them);
 * a write the server refused because it is read-only (Aurora failover: nothing ran);
 * an append that lost a deadlock (InnoDB rolled the whole transaction back).
 

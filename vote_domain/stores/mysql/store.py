@@ -317,7 +317,7 @@ class MySQLEventStore(EventStore):
         """A fresh HWM (see the module docstring); concurrent callers share one."""
         if self._hwm is None or self._hwm.done():
             self.gate_waits += 1
-            self._hwm = asyncio.ensure_future(self._run.write(sql.high_water_mark))
+            self._hwm = asyncio.ensure_future(self._run.read_with(sql.high_water_mark))
         try:
             hwm = await asyncio.shield(self._hwm)
         finally:

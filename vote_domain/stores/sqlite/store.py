@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent, Tracking
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
 from vote_domain.codec import StateField
 from vote_domain.stores._ids import MAX_POSITION
@@ -64,6 +64,7 @@ class SQLiteEventStore(EventStore):
         self._local = threading.local()
         self._reader_conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -87,6 +88,8 @@ class SQLiteEventStore(EventStore):
 
     def _ensure_open(self) -> SQLiteWriter:
         with self._lock:
+            if self._closed:
+                raise OperationalError("the event store is closed")
             if self._writer is None:
                 self._writer = SQLiteWriter(lambda: self._connect(writer=True))
                 self._writer.start()
@@ -100,10 +103,11 @@ class SQLiteEventStore(EventStore):
         with self._lock:
             writer, readers = self._writer, self._readers
             self._writer = self._readers = None
+            self._closed = True
         if writer is not None:
             await asyncio.to_thread(writer.stop)
         if readers is not None:
-            readers.shutdown(wait=True)
+            await asyncio.to_thread(readers.shutdown, wait=True)
         with self._lock:
             conns, self._reader_conns = self._reader_conns, []
         for conn in conns:
@@ -129,7 +133,12 @@ class SQLiteEventStore(EventStore):
         if readers is None:
             return await self._on_writer(fn)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(readers, self._read_here, fn)
+        try:
+            return await loop.run_in_executor(readers, self._read_here, fn)
+        except RuntimeError as e:  # shut down meanwhile: closed
+            if self._closed:
+                raise OperationalError("the event store is closed") from e
+            raise
 
     def _read_here(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = getattr(self._local, "conn", None)

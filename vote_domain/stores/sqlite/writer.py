@@ -75,12 +75,22 @@ class SQLiteWriter(threading.Thread):
         super().__init__(name="sqlite-writer", daemon=True)
         self._connect = connect
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._stopping = False
+        self._lock = threading.Lock()
 
     def submit(self, request: _Request) -> None:
-        self._requests.put(request)
+        """Queue ``request``; once the writer is stopping it fails at once."""
+        with self._lock:
+            if not self._stopping:
+                self._requests.put(request)
+                return
+        request.resolve(error=OperationalError("the event store is closed"))
 
     def stop(self) -> None:
-        self._requests.put(_STOP)
+        """Serve what is queued, then stop; returns when the thread has ended."""
+        with self._lock:
+            self._stopping = True
+            self._requests.put(_STOP)
         self.join()
 
     def run(self) -> None:
