@@ -2,7 +2,9 @@
 
 Migration ``("projections", 1)`` creates ``tally_sets``, ``tally_active`` and the first set,
 ``blue``, which it makes active. Further sets are made by ``replay --into NAME`` (plain DDL,
-not migrations, since sets come and go) and removed by ``replay --drop NAME``.
+not migrations, since sets come and go) and removed by ``replay --drop NAME``. Migration
+``("projections", 2)`` drops the ballot tables' ``choice`` column, which nothing writes any
+more, from every set that has one (:class:`vote_domain.stores.ForEach`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from projections.sql import TallySQL, check_set_name
 from projections.sql_mysql import MySQLTallySQL
 from projections.sql_sqlite import SQLiteTallySQL
-from vote_domain.stores.base import EventStore, Migration, Transaction
+from vote_domain.stores import EventStore, Migration, Transaction
 
 __all__ = [
     "INITIAL_SET",
@@ -36,6 +38,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="tally sets, the active-set pointer and the first set",
         sqlite=(*_SQL["sqlite"].create_shared(), *_SQL["sqlite"].create_set(INITIAL_SET)),
         mysql=(*_SQL["mysql"].create_shared(), *_SQL["mysql"].create_set(INITIAL_SET)),
+    ),
+    Migration(
+        component="projections",
+        version=2,
+        description="ballot tables without the unwritten choice column",
+        sqlite=(_SQL["sqlite"].drop_ballot_choice(),),
+        mysql=(_SQL["mysql"].drop_ballot_choice(),),
     ),
 )
 

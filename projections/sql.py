@@ -3,9 +3,9 @@
 Tallies live in *sets* of tables named ``tally_<set>_polls``, ``tally_<set>_counts`` and
 ``tally_<set>_ballots``; ``tally_active`` names the set readers and the live projector use,
 ``tally_sets`` lists every set with its state and replay checkpoint. A set's ballot rows
-record the version the live projector applied up to, for the ballots it has touched only (the
-``choice`` column is no longer written); a ballot without a row is at its highest version at
-or below the set's checkpoint, which the replay folded. The dialect modules
+record the version the live projector applied up to, for the ballots it has touched only; a
+ballot without a row is at its highest version at or below the set's checkpoint, which the
+replay folded. The dialect modules
 (:mod:`projections.sql_sqlite`, :mod:`projections.sql_mysql`) hold the DDL and the upserts.
 """
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+
+from vote_domain.stores import ForEach
 
 __all__ = ["SET_NAME", "TallySQL", "check_set_name"]
 
@@ -54,6 +56,10 @@ class TallySQL(ABC):
     @abstractmethod
     def create_set(self, name: str) -> list[str]:
         """DDL of one set's tables."""
+
+    @abstractmethod
+    def drop_ballot_choice(self) -> ForEach:
+        """Migration 2: drop the ``choice`` column from every set's ballot table with one."""
 
     def drop_set(self, name: str) -> list[str]:
         p = f"tally_{check_set_name(name)}"

@@ -11,6 +11,7 @@ assigned, so ``as_of`` is set before ``log_position``.
 from __future__ import annotations
 
 from projections.sql import TallySQL, check_set_name
+from vote_domain.stores import ForEach
 
 __all__ = ["MySQLTallySQL"]
 
@@ -62,10 +63,17 @@ class MySQLTallySQL(TallySQL):
             ") ENGINE=InnoDB",
             f"CREATE TABLE IF NOT EXISTS {p}_ballots ("
             f" ballot_id {ID} NOT NULL PRIMARY KEY,"
-            " version INT NOT NULL,"
-            f" choice {TEXT} NULL"
+            " version INT NOT NULL"
             ") ENGINE=InnoDB",
         ]
+
+    def drop_ballot_choice(self) -> ForEach:
+        return ForEach(
+            "SELECT table_name FROM information_schema.columns"
+            " WHERE table_schema = DATABASE() AND table_name LIKE 'tally\\_%\\_ballots'"
+            " AND column_name = 'choice'",
+            "ALTER TABLE {0} DROP COLUMN choice",
+        )
 
     def insert_set(self) -> str:
         return "INSERT IGNORE INTO tally_sets (set_name, status, checkpoint) VALUES (%s, %s, 0)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.sql import TallySQL, check_set_name
+from vote_domain.stores import ForEach
 
 __all__ = ["SQLiteTallySQL"]
 
@@ -45,9 +46,16 @@ class SQLiteTallySQL(TallySQL):
             " PRIMARY KEY (poll_id, choice)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {p}_ballots ("
             " ballot_id TEXT PRIMARY KEY,"
-            " version INTEGER NOT NULL,"
-            " choice TEXT) WITHOUT ROWID",
+            " version INTEGER NOT NULL) WITHOUT ROWID",
         ]
+
+    def drop_ballot_choice(self) -> ForEach:
+        return ForEach(
+            "SELECT m.name FROM sqlite_master AS m WHERE m.type = 'table'"
+            " AND m.name LIKE 'tally\\_%\\_ballots' ESCAPE '\\'"
+            " AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) AS c WHERE c.name = 'choice')",
+            "ALTER TABLE {0} DROP COLUMN choice",
+        )
 
     def insert_set(self) -> str:
         return "INSERT OR IGNORE INTO tally_sets (set_name, status, checkpoint) VALUES (?, ?, 0)"

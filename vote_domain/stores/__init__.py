@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from vote_domain.stores.base import (
     EventGroup,
     EventStore,
+    ForEach,
     Grouping,
     LockConflict,
     Migration,
@@ -27,6 +28,7 @@ from vote_domain.stores.sqlite import SQLiteEventStore
 __all__ = [
     "EventGroup",
     "EventStore",
+    "ForEach",
     "Grouping",
     "LockConflict",
     "Migration",

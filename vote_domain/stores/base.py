@@ -30,6 +30,7 @@ finds an event committed with a position <= N. Each backend documents how it ens
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -41,9 +42,18 @@ from eventsourcing.persistence import Notification, OperationalError, StoredEven
 
 from vote_domain.codec import StateField
 
-__all__ = ["EventGroup", "EventStore", "Grouping", "LockConflict", "Migration", "Transaction"]
+__all__ = [
+    "EventGroup",
+    "EventStore",
+    "ForEach",
+    "Grouping",
+    "LockConflict",
+    "Migration",
+    "Transaction",
+]
 
 Dialect = Literal["sqlite", "mysql"]
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class LockConflict(OperationalError):
@@ -53,6 +63,29 @@ class LockConflict(OperationalError):
     Each backend raises it from its one place of error translation, chained to the driver's
     error, so callers retry on a type rather than on error numbers or messages.
     """
+
+
+@dataclass(frozen=True)
+class ForEach:
+    """A migration statement run once per row that ``query`` returns when the migration is
+    applied: ``template`` with the row's values in its ``{0}``, ``{1}``..., each of which must
+    be a plain SQL name (letters, digits, underscores). For DDL on tables a component makes
+    and drops at run time (such as the projections' sets of tables)."""
+
+    query: str
+    template: str
+
+    def statements(self, rows: Iterable[Sequence[Any]]) -> list[str]:
+        out: list[str] = []
+        for row in rows:
+            names = [str(v) for v in row]
+            if not all(_NAME.match(n) for n in names):
+                raise ValueError(f"not plain SQL names: {names!r}")
+            out.append(self.template.format(*names))
+        return out
+
+
+Statement = str | ForEach
 
 
 @dataclass(frozen=True)
@@ -66,10 +99,10 @@ class Migration:
     component: str
     version: int
     description: str
-    sqlite: Sequence[str]
-    mysql: Sequence[str]
+    sqlite: Sequence[Statement]
+    mysql: Sequence[Statement]
 
-    def statements(self, dialect: Dialect) -> Sequence[str]:
+    def statements(self, dialect: Dialect) -> Sequence[Statement]:
         return self.sqlite if dialect == "sqlite" else self.mysql
 
 

@@ -15,7 +15,7 @@ import aiomysql
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
-from vote_domain.stores.base import Migration
+from vote_domain.stores.base import ForEach, Migration
 
 Statement = tuple[str, list[Any]]
 
@@ -229,7 +229,12 @@ async def migrate(
                 if (m.component, m.version) in done:
                     continue
                 for statement in m.statements("mysql"):
-                    await cur.execute(statement)
+                    if isinstance(statement, ForEach):
+                        await cur.execute(statement.query)
+                        for each in statement.statements(await cur.fetchall()):
+                            await cur.execute(each)
+                    else:
+                        await cur.execute(statement)
                 await cur.execute(
                     "INSERT INTO schema_migrations VALUES (%s, %s, %s, UTC_TIMESTAMP(6))",
                     [m.component, m.version, m.description[:255]],

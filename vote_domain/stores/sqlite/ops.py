@@ -29,7 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
-from vote_domain.stores.base import LockConflict, Migration
+from vote_domain.stores.base import ForEach, LockConflict, Migration
 
 T = TypeVar("T")
 
@@ -243,7 +243,11 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[M
             if (m.component, m.version) in done:
                 continue
             for statement in m.statements("sqlite"):
-                conn.execute(statement)
+                if isinstance(statement, ForEach):
+                    for each in statement.statements(conn.execute(statement.query).fetchall()):
+                        conn.execute(each)
+                else:
+                    conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
                 (m.component, m.version, m.description, datetime.now(UTC).isoformat()),
