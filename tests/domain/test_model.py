@@ -3,10 +3,20 @@
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
-from vote_domain import Ballot, Poll, Voter, ballot_id_for, mapper, voter_id_for
+from vote_domain import (
+    AlreadyVoted,
+    Ballot,
+    BallotNotFound,
+    Poll,
+    Voter,
+    ballot_id_for,
+    mapper,
+    voter_id_for,
+)
 
 
 def replay(events):
@@ -86,3 +96,17 @@ def test_poll_created_v1_events_are_upcast_to_v2():
     assert poll.closes_at is None
     assert poll.question == "Old?"
     assert Poll.Created.class_version == 2
+
+
+def test_ballot_preconditions_are_domain_errors_not_asserts() -> None:
+    # (They must hold under ``python -O`` too, which drops asserts.)
+    ballot = Ballot.cast(uuid4(), uuid4(), "a")
+    with pytest.raises(AlreadyVoted):
+        ballot.recast("b")
+    ballot.retract()
+    with pytest.raises(BallotNotFound):
+        ballot.retract()
+    with pytest.raises(BallotNotFound):
+        ballot.change("b")
+    ballot.recast("b")
+    assert ballot.option == "b"

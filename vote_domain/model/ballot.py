@@ -12,6 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from vote_domain.errors import AlreadyVoted, BallotNotFound
 from vote_domain.model.ids import ballot_id_for
 
 
@@ -67,8 +68,9 @@ class Ballot(Aggregate):
         return cls._create(cls.VoteCast, poll_id=poll_id, voter_id=voter_id, option=option)
 
     def recast(self, option: str) -> None:
-        """Vote again after a retraction."""
-        assert self.option is None
+        """Vote again after a retraction (AlreadyVoted while an option is held)."""
+        if self.option is not None:
+            raise AlreadyVoted("the ballot holds an option: change it instead", option=self.option)
         self.trigger_event(
             self.VoteCast,
             originator_topic=get_topic(type(self)),
@@ -78,13 +80,15 @@ class Ballot(Aggregate):
         )
 
     def change(self, option: str) -> None:
-        """Move the vote to ``option``."""
-        assert self.option is not None
+        """Move the vote to ``option`` (BallotNotFound once retracted)."""
+        if self.option is None:
+            raise BallotNotFound("the vote was retracted: cast it again instead")
         self.trigger_event(
             self.VoteChanged, poll_id=self.poll_id, option=option, previous_option=self.option
         )
 
     def retract(self) -> None:
-        """Withdraw the vote."""
-        assert self.option is not None
+        """Withdraw the vote (BallotNotFound once retracted)."""
+        if self.option is None:
+            raise BallotNotFound("the vote was already retracted")
         self.trigger_event(self.VoteRetracted, poll_id=self.poll_id, previous_option=self.option)
