@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -59,7 +59,7 @@ __all__ = ["OnRecorded", "VotingService"]
 
 log = logging.getLogger(__name__)
 
-OnRecorded = Callable[[Sequence[Recording]], Awaitable[None]]
+OnRecorded = Callable[[Sequence[Recording[UUID]]], Awaitable[None]]
 """Called after each commit with what was recorded (e.g. to relay it at once)."""
 
 POLL_TOPICS = (get_topic(Poll.Created), get_topic(Poll.Closed))
@@ -97,7 +97,7 @@ class VotingService:
         self._mapper = mapper()
         # Stored events never change, so an aggregate projected from a stream is valid for as
         # long as the stream's last version is the same; voters are never unregistered.
-        self._projected: OrderedDict[tuple[UUID, int], Any] = OrderedDict()
+        self._projected: OrderedDict[tuple[UUID | str, int], Any] = OrderedDict()
         self._registered: OrderedDict[UUID, None] = OrderedDict()
 
     # -- voters ------------------------------------------------------------------------------
@@ -189,6 +189,7 @@ class VotingService:
         cmd = parse(CastVote, poll_id=poll_id, subject=subject, option=option, change=change)
         voter_id = voter_id_for(cmd.subject)
         ballot_id = ballot_id_for(cmd.poll_id, voter_id)
+        outcome: Literal["cast", "changed"]
         for _ in range(self.max_attempts):
             poll, registered, ballot = await self._load_for_vote(cmd.poll_id, voter_id, ballot_id)
             if not registered:

@@ -29,7 +29,7 @@ class Ballot(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             if aggregate is None:
                 return super().mutate(None)
-            return Aggregate.Event.mutate(self, aggregate)  # type: ignore[arg-type]
+            return Aggregate.Event.mutate(self, aggregate)
 
         def apply(self, aggregate: Any) -> None:
             aggregate.option = self.option

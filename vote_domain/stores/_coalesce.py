@@ -61,7 +61,9 @@ class Coalescer(Generic[R, T]):
         try:
             await self._drain_waiting()
         finally:  # at once, so a request queued from now on starts a runner of its own
-            self._runners.discard(asyncio.current_task())  # type: ignore[arg-type]
+            task = asyncio.current_task()
+            if task is not None:
+                self._runners.discard(task)
 
     async def _drain_waiting(self) -> None:
         while self._waiting:

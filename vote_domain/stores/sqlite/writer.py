@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent, Tracking
@@ -191,11 +192,13 @@ class SQLiteWriter(threading.Thread):
         conn.execute("BEGIN IMMEDIATE")
         for request in group:
             try:
-                ids = ops.translated(
-                    lambda c, r=request: ops.append(c, r.stored_events, r.tracking), conn
-                )
+                ids = ops.translated(partial(_append, request), conn)
             except Exception as e:
                 outcomes.append((request, None, e))
                 continue
             outcomes.append((request, ids, None))
         conn.execute("COMMIT")
+
+
+def _append(request: InsertRequest, conn: sqlite3.Connection) -> list[int]:
+    return ops.append(conn, request.stored_events, request.tracking)
