@@ -49,13 +49,6 @@ class VoteError(Exception):
         self.message = message
         self.details = details
 
-    def to_dict(self) -> dict[str, Any]:
-        """The error as a JSON-able mapping: ``{"code", "message"[, "details"]}``."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
-
 
 class ValidationFailed(VoteError):
     """The input is malformed: wrong type, length, format or duplicated values."""

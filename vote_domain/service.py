@@ -120,14 +120,6 @@ class VotingService:
             return Registration(voter=VoterView.of(voter), created=True)
         raise Conflict("could not register the voter; retry")
 
-    async def get_voter(self, subject: str) -> VoterView:
-        """The voter registered for ``subject``."""
-        cmd = parse(BallotRef, subject=subject, poll_id=UUID(int=0))
-        voter = await self._load_one(voter_id_for(cmd.subject))
-        if voter is None:
-            raise NotRegistered("register as a voter first")
-        return VoterView.of(voter)
-
     # -- polls -------------------------------------------------------------------------------
 
     async def create_poll(

@@ -41,7 +41,3 @@ class InProcessPublisher(TallyPublisher):
             yield entry[1]
         finally:
             self._subscribers.remove(entry)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)

@@ -120,6 +120,9 @@ async def test_hwm_waits_for_a_writer_in_flight_and_counts_the_gate(
     with pytest.raises(IntegrityError):
         await mysql_store.insert_events([e])  # consumes an AUTO_INCREMENT id: a hole
     await mysql_store.insert_events([event()])
+    before = mysql_store.gate_waits
     page = await mysql_store.select_notifications(None, 10)
     assert [n.id for n in page] == [1, 3]
-    assert mysql_store._safe == 3
+    assert mysql_store.gate_waits == before + 1
+    assert [n.id for n in await mysql_store.select_notifications(None, 10)] == [1, 3]
+    assert mysql_store.gate_waits == before + 1  # the hole is known passed

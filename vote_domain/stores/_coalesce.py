@@ -44,7 +44,6 @@ class Coalescer(Generic[R, T]):
         self._waiting: list[tuple[R, asyncio.Future[T]]] = []
         self._runners: set[asyncio.Task[None]] = set()  # (strong references to them)
         self.batches = 0  # batches run (a metric)
-        self.requests = 0  # requests run in them
 
     async def submit(self, request: R) -> T:
         """The outcome of ``request``, run in the next batch."""
@@ -73,7 +72,6 @@ class Coalescer(Generic[R, T]):
             if not batch:
                 continue
             self.batches += 1
-            self.requests += len(batch)
             try:
                 outcomes = await self._run_batch([r for r, _ in batch])
             except asyncio.CancelledError:
