@@ -20,7 +20,7 @@ MySQL / Aurora MySQL through aiomysql), chosen by URL with :func:`connect`::
 Every error raised on purpose is a :class:`VoteError` with a stable ``code``.
 """
 
-from vote_domain.codec import mapper
+from vote_domain.codec import StateField, mapper, state_field
 from vote_domain.errors import (
     AlreadyVoted,
     BallotNotFound,
@@ -35,21 +35,36 @@ from vote_domain.errors import (
     ValidationFailed,
     VoteError,
 )
-from vote_domain.model import Ballot, Poll, Voter, ballot_id_for, voter_id_for
+from vote_domain.model import COUNTING, Ballot, Move, Poll, Voter, ballot_id_for, voter_id_for
 from vote_domain.service import OnRecorded, VotingService
-from vote_domain.stores import EventStore, Migration, Transaction, connect
+from vote_domain.stores import (
+    EventGroup,
+    EventStore,
+    ForEach,
+    Grouping,
+    LockConflict,
+    Migration,
+    Transaction,
+    connect,
+)
 from vote_domain.views import BallotView, CastResult, PollView, Registration, VoterView
 
 __all__ = [
+    "COUNTING",
     "AlreadyVoted",
     "Ballot",
     "BallotNotFound",
     "BallotView",
     "CastResult",
     "Conflict",
+    "EventGroup",
     "EventStore",
+    "ForEach",
+    "Grouping",
     "InvalidOption",
+    "LockConflict",
     "Migration",
+    "Move",
     "NotFound",
     "NotRegistered",
     "OnRecorded",
@@ -59,6 +74,7 @@ __all__ = [
     "PollView",
     "Registration",
     "RuleViolation",
+    "StateField",
     "Transaction",
     "Unavailable",
     "ValidationFailed",
@@ -69,5 +85,6 @@ __all__ = [
     "ballot_id_for",
     "connect",
     "mapper",
+    "state_field",
     "voter_id_for",
 ]
