@@ -1,7 +1,7 @@
 """The HTTP API Lambda (API Gateway HTTP API, payload format 2.0): every route of the app.
 
 ``handler`` is the Lambda entry point. The routes are async; on Lambda they run on the
-process's long-lived loop (:mod:`handlers.runtime`), so the database pool built on the first
+process's long-lived loop (:mod:`votes.runtime`), so the database pool built on the first
 invocation serves every warm one. The local server awaits :func:`handle` on its own loop:
 the same resolver, routes and error mapping, with no thread hop.
 
@@ -18,11 +18,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
-from handlers.errors import RouteNotFound
-from handlers.observability import correlation_id, log_request, logger, metrics
-from handlers.resolver import ConcurrentHttpResolver
-from handlers.responses import error_response
-from handlers.routes import register
+from votes.http.errors import RouteNotFound
+from votes.http.resolver import ConcurrentHttpResolver
+from votes.http.responses import error_response
+from votes.http.routes import register
+from votes.observability import correlation_id, log_request, logger, metrics
 
 __all__ = ["app", "handle", "handler"]
 
@@ -52,7 +52,7 @@ def _any_error(exc: Exception) -> Response:
 
 def _count_rejection(status: int, code: str) -> None:
     """Metrics of refused requests: conflicts (409), and every other 4xx (also by its code)."""
-    from handlers.observability import count, count_by
+    from votes.observability import count, count_by
 
     if status == 409:
         count("VoteConflict")
@@ -78,6 +78,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _run(coro: Any) -> Any:
-    from handlers.runtime import run
+    from votes.runtime import run
 
     return run(coro)

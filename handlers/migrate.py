@@ -38,7 +38,7 @@ def all_migrations(*, local: bool = False) -> list[Migration]:
 
     found = [*PROJECTIONS, *RELAY]
     if local:
-        from handlers.local.idp_users import MIGRATIONS as LOCAL_IDP
+        from votes.local.idp.users import MIGRATIONS as LOCAL_IDP
 
         found += LOCAL_IDP
     return found
@@ -53,7 +53,7 @@ async def apply_all(store: EventStore, *, local: bool = False) -> list[Migration
 
 async def migrate(migrations: Sequence[Migration] | None = None) -> list[Migration]:
     """Apply the migrations not yet applied to the container's store; those applied now."""
-    from handlers import bootstrap
+    from votes import bootstrap
 
     c = bootstrap.container()
     if migrations is None:
@@ -104,7 +104,7 @@ async def _with_deadline(context: Any) -> list[Migration]:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry for the custom resource (or a direct invocation)."""
-    from handlers import runtime
+    from votes import runtime
 
     request_type = event.get("RequestType", "Create")
     outcome: dict[str, Any] = {"Status": "SUCCESS", "Data": {}}

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-from handlers.observability import count, logger, metrics, samples, set_lambda_context
-from handlers.relay_events import LogEvent, detail_type, event_of_detail, event_time
 from vote_domain.errors import Unavailable
+from votes.observability import count, logger, metrics, samples, set_lambda_context
+from votes.relay.events import LogEvent, detail_type, event_of_detail, event_time
 
 if TYPE_CHECKING:
     from projections.projector import TallyProjector
@@ -178,8 +178,8 @@ def _live_projector() -> TallyProjector:
     """The process's projector: the container's store, publishing to SNS when configured."""
     global _projector
     if _projector is None:
-        from handlers import bootstrap
         from projections.projector import TallyProjector
+        from votes import bootstrap
 
         built = bootstrap.container()
         publisher = None
@@ -196,7 +196,7 @@ def _live_projector() -> TallyProjector:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry (SQS event source with ReportBatchItemFailures)."""
-    from handlers import bootstrap, runtime
+    from votes import bootstrap, runtime
 
     set_lambda_context(context)
     logger.set_correlation_id(None)  # each line names its events instead

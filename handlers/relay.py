@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError, Notification, Recording, Tracking
 
-from handlers import relay_marks
-from handlers.observability import logger, set_lambda_context
-from handlers.relay_events import entry_of
 from vote_domain.stores.base import EventStore
+from votes.observability import logger, set_lambda_context
+from votes.relay import marks as relay_marks
+from votes.relay.events import entry_of
 
 if TYPE_CHECKING:
-    from handlers.settings import Settings
+    from votes.settings import Settings
 
 __all__ = ["MIGRATIONS", "RELAY_NAME", "Relay", "RelayFailed", "fast_path", "handler"]
 
@@ -241,7 +241,7 @@ _scheduled: Relay | None = None
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry (EventBridge schedule): catch up with the log; how many were published."""
     global _scheduled
-    from handlers import bootstrap, runtime
+    from votes import bootstrap, runtime
 
     set_lambda_context(context)
     built = bootstrap.container()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sdk_bundle import CLIENTS_SCRIPT
+from sdk_bundle import APP_PACKAGES, CLIENTS_SCRIPT
 
 __all__ = [
     "ImportResult",
@@ -28,7 +28,6 @@ __all__ = [
     "package_findings",
 ]
 
-APP_PACKAGES = ("handlers", "vote_domain", "projections")
 
 # Runs in the clean virtualenv, one fresh process per handler: a cold import.
 _IMPORT_ONE = """

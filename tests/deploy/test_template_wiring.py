@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from handlers.auth import ACCESS_SCOPE
-from handlers.settings import Settings
 from tests.deploy.conftest import Packaged
+from votes.local.auth import ACCESS_SCOPE
+from votes.settings import Settings
 
 PUBLIC_ROUTES = {"GET /health", "GET /openapi.json"}
 AUTHORIZED_ROUTES = {

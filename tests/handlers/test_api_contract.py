@@ -9,10 +9,10 @@ import sys
 import pytest
 
 import vote_domain.errors as domain_errors
-from handlers import errors
 from handlers.api import app
-from handlers.identity import caller_of, parse_groups
-from handlers.openapi import OPERATIONS, document
+from votes.http import errors
+from votes.http.identity import caller_of, parse_groups
+from votes.http.openapi import OPERATIONS, document
 
 
 def _resolver_routes() -> set[tuple[str, str]]:

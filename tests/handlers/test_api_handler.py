@@ -12,9 +12,9 @@ import pytest
 from api_events import body_of, load_event
 from lambda_context import LambdaContext
 
-from handlers import bootstrap, runtime
 from handlers.api import handler
-from handlers.settings import Settings
+from votes import bootstrap, runtime
+from votes.settings import Settings
 
 ALICE = "d4c8a4b8-3051-70d6-2a8f-3f6e1b9f0a11"  # the captured events' caller (an admin)
 BOB = "0b7e3a52-9c41-4d7e-8f6a-2c5d1e9b7a33"

@@ -14,7 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from handlers.auth import (
+from votes.local.auth import (
     ExpiredToken,
     InvalidToken,
     JwtVerifier,
@@ -22,7 +22,7 @@ from handlers.auth import (
     gateway_claims,
     gateway_jwt_context,
 )
-from handlers.local.idp_keys import SigningKey
+from votes.local.idp.keys import SigningKey
 
 ISSUER = "http://127.0.0.1:8000/cognito/us-east-1_votesLocal"
 CLIENT = "voteslocalclient"

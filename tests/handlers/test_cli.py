@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from handlers.cli import app
+from votes.cli import app
 
 runner = CliRunner()
 
@@ -41,9 +41,9 @@ def test_db_migrate_creates_every_table_and_can_run_again(tmp_path: Path) -> Non
 
 def test_every_entry_migrates_the_same_components(tmp_path: Path) -> None:
     """``votes db migrate``, the local server's and the Lambda's migrations are one list."""
-    from handlers import bootstrap, runtime
     from handlers.migrate import all_migrations
-    from handlers.settings import Settings
+    from votes import bootstrap, runtime
+    from votes.settings import Settings
 
     lambda_parts = {m.component for m in all_migrations()}
     assert lambda_parts == {"projections", "relay"}
@@ -65,7 +65,7 @@ def test_every_entry_migrates_the_same_components(tmp_path: Path) -> None:
 def test_an_unusable_database_is_a_message_not_a_traceback(mysql_server_url: str) -> None:
     missing = mysql_server_url.rsplit("/", 1)[0] + "/votes_no_such_database"
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "db", "migrate", "--database", missing],
+        [sys.executable, "-m", "votes.cli", "db", "migrate", "--database", missing],
         capture_output=True,
         text=True,
     )

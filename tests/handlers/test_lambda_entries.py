@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from aws_fixtures import aws, bus_to_queue, drain_queue, moto_endpoint  # noqa: F401
 
-from handlers import bootstrap, migrate, presignup, relay, runtime
-from handlers.settings import Settings
+from handlers import migrate, presignup, relay
 from vote_domain import VotingService
+from votes import bootstrap, runtime
+from votes.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from handlers.local.bus import TRACKING_NAME, InProcessBus
 from projections import InProcessPublisher, TallyProjector, get_tally
 from projections.schema import migrate as migrate_tallies
 from vote_domain import VotingService, connect
+from votes.local.bus import TRACKING_NAME, InProcessBus
 
 
 async def test_commits_flow_to_subscribers_and_the_position_is_tracked(tmp_path: Path) -> None:

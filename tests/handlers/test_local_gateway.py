@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from handlers.local.gateway import RouteTable, api_event, http_response
-from handlers.openapi import routes
+from votes.http.openapi import routes
+from votes.local.gateway import RouteTable, api_event, http_response
 
 
 def test_route_keys_and_path_parameters_are_api_gateways() -> None:

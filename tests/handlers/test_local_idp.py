@@ -24,12 +24,12 @@ from argon2 import PasswordHasher
 from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 
-from handlers.auth import InvalidToken, JwtVerifier
-from handlers.local.cognito import cognito_routes
-from handlers.local.idp import LocalIdentityProvider
-from handlers.local.idp_keys import SigningKey
-from handlers.local.idp_users import MIGRATIONS
 from vote_domain import connect
+from votes.local.auth import InvalidToken, JwtVerifier
+from votes.local.idp.cognito import cognito_routes
+from votes.local.idp.keys import SigningKey
+from votes.local.idp.provider import LocalIdentityProvider
+from votes.local.idp.users import MIGRATIONS
 
 POOL = "us-east-1_votesLocal"
 CLIENT = "voteslocalclient"

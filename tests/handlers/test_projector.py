@@ -14,15 +14,16 @@ import pytest
 from aws_fixtures import aws, bus_to_queue, moto_endpoint, unique  # noqa: F401
 from eventsourcing.persistence import OperationalError
 
-from handlers import bootstrap, projector, runtime
+from handlers import projector
 from handlers.projector import parse_record, process_batch
 from handlers.relay import MIGRATIONS as RELAY_MIGRATIONS
 from handlers.relay import Relay
-from handlers.settings import Settings
 from projections.projector import TallyProjector
 from projections.query import all_tallies
 from projections.schema import MIGRATIONS as TALLY_MIGRATIONS
 from vote_domain import EventStore, VotingService
+from votes import bootstrap, runtime
+from votes.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
 

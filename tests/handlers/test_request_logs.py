@@ -15,7 +15,7 @@ from api_events import load_event
 from eventsourcing.persistence import Notification
 from lambda_context import LambdaContext
 
-from handlers.observability import logger
+from votes.observability import logger
 
 SECRET = "s3cret-token-value"
 
@@ -61,10 +61,10 @@ def test_the_lambda_logs_each_request_once_without_its_query_string(
 
 
 async def test_the_local_gateway_returns_and_logs_a_request_id(log_lines: io.StringIO) -> None:
-    from handlers.local.gateway import RouteTable
-    from handlers.local.server import ApiGateway
-    from handlers.local.tokens import TokenGate
-    from handlers.openapi import routes
+    from votes.http.openapi import routes
+    from votes.local.gateway import RouteTable
+    from votes.local.server import ApiGateway
+    from votes.local.tokens import TokenGate
 
     gateway = ApiGateway(RouteTable(routes()), TokenGate(None), max_body=1024)  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app=gateway)
@@ -119,7 +119,7 @@ async def test_the_relay_logs_refused_entries_as_json_with_their_ids(
 
 
 def test_an_events_time_is_read_from_its_stored_state() -> None:
-    from handlers.relay_events import event_time
+    from votes.relay.events import event_time
 
     stamp = b'{"timestamp":{"_type_":"datetime_iso","_data_":"1970-01-01T00:00:01.5+00:00"}}'
     assert event_time(stamp) == 1.5
@@ -130,10 +130,10 @@ def test_an_events_time_is_read_from_its_stored_state() -> None:
 async def test_the_local_bus_logs_what_it_projected_and_its_lag(
     tmp_path: Any, log_lines: io.StringIO
 ) -> None:
-    from handlers.local.bus import InProcessBus
     from projections import TallyProjector
     from projections.schema import migrate as migrate_tallies
     from vote_domain import VotingService, connect
+    from votes.local.bus import InProcessBus
 
     store = connect(f"sqlite:///{tmp_path / 'bus.db'}")
     await store.migrate()

@@ -17,8 +17,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-
-from handlers.local.process import ServeProcess
+from serve_process import ServeProcess
 
 PASSWORD = "Correct-Horse-9"
 

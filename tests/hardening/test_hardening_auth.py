@@ -216,9 +216,9 @@ def test_the_lambda_refuses_id_token_claims_as_the_local_gateway_does(tmp_path: 
     AWS and the local app take the same tokens (access tokens only)."""
     import json as _json
 
-    from handlers import bootstrap, runtime
     from handlers.api import handler
-    from handlers.settings import Settings
+    from votes import bootstrap, runtime
+    from votes.settings import Settings
 
     event = _json.loads((Path(__file__).parents[1] / "events" / "api_list_polls.json").read_text())
     claims = event["requestContext"]["authorizer"]["jwt"]["claims"]

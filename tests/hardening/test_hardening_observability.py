@@ -20,9 +20,10 @@ import pytest
 from hardening_history import body_of, sqs_record, write_history
 from lambda_context import LambdaContext
 
-from handlers import bootstrap, observability, projector, runtime
-from handlers.observability import set_metrics_enabled
-from handlers.settings import Settings
+from handlers import projector
+from votes import bootstrap, observability, runtime
+from votes.observability import set_metrics_enabled
+from votes.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
 CAPTURED_POLL = "6f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
@@ -107,7 +108,7 @@ def lambda_stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[Output]:
     function without ``LogFormat: JSON``)."""
     import logging
 
-    from handlers.observability import logger
+    from votes.observability import logger
 
     out = Output(capsys)
     powertools = logger.registered_handler

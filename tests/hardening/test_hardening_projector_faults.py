@@ -24,10 +24,11 @@ import pytest
 from aws_fixtures import aws, moto_endpoint, unique  # noqa: F401
 from hardening_history import History, body_of, counts_of, sqs_record, write_history
 
-from handlers import bootstrap, projector, runtime
-from handlers.settings import Settings
+from handlers import projector
 from projections import all_tallies
 from projections.verify import verify
+from votes import bootstrap, runtime
+from votes.settings import Settings
 
 WORKER = Path(__file__).with_name("hardening_projector_worker.py")
 

@@ -1,0 +1,8 @@
+"""The application the Lambda functions and the local app run.
+
+Settings (:mod:`votes.settings`), the composition root (:mod:`votes.bootstrap`), the HTTP API
+(:mod:`votes.http`), the relay to EventBridge (:mod:`votes.relay`), the SQS projector
+(:mod:`votes.projector`), the schema (:mod:`votes.migrations`) and the ``votes`` CLI.
+:mod:`votes.local` is the local app (``votes serve``); it never ships to Lambda. Importing
+this package imports nothing else (cold start).
+"""
