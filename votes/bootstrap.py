@@ -1,4 +1,4 @@
-"""The composition root: settings, event store, voting service, projector, publisher, relay.
+"""The composition root: settings, event store, voting service, relay, projector, publisher.
 
 Built lazily, once per process, by the first call of :func:`container` (never at import), and
 shared by the Lambda handlers, the local server and the tests. On Lambda the store's pool
@@ -6,9 +6,14 @@ lives on the process's long-lived loop (:mod:`votes.runtime`) and survives warm
 invocations. Which parts are wired depends on the deployment:
 
 * AWS (``VOTES_EVENT_BUS_NAME`` set): each commit is relayed to EventBridge at once (the fast
-  path of :mod:`handlers.relay`); projections run in their own Lambda.
-* Local (``configure(in_process_bus=True)``): each commit wakes the in-process bus, which
-  feeds the live tally projector, whose updates go to the in-process publisher (SSE).
+  path of :class:`votes.relay.Relay`); projections run in their own Lambda
+  (:attr:`Container.projector`, publishing to SNS).
+* Local (``configure(local=True)``): each commit goes to the listeners the local app adds
+  (its in-process bus, which feeds the live tally projector, whose updates go to the
+  in-process publisher, hence to SSE); no EMF metrics.
+
+:func:`configure` chooses the settings and the wiring before the first build; :func:`close`
+closes what was built; :func:`reset` forgets both (tests: one fixture calls it).
 """
 
 from __future__ import annotations
@@ -17,22 +22,31 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import Any
 
-if TYPE_CHECKING:
-    from eventsourcing.persistence import Recording
+from eventsourcing.persistence import Recording
 
-    from projections.projector import TallyProjector
-    from projections.publishers.inprocess import InProcessPublisher
-    from projections.tally import Tally
-    from vote_domain import EventStore, VotingService
-    from vote_domain.stores.base import Migration
-    from votes.db_secret import DatabaseSecret, SecretReader
-    from votes.settings import Settings
+from projections import InProcessPublisher, Tally, TallyProjector, TallyPublisher
+from vote_domain import EventStore, Migration, VotingService, connect
+from votes.db_secret import DatabaseSecret, SecretReader, secrets_manager_reader
+from votes.migrations import apply_all
+from votes.observability import logger, set_metrics_enabled
+from votes.relay import Relay, relay_for
+from votes.settings import DEFAULT_DATABASE_URL, Settings
+from votes.tallies import read_tally
 
-__all__ = ["Container", "close", "configure", "container", "database_url", "open_store"]
+__all__ = [
+    "Container",
+    "close",
+    "configure",
+    "container",
+    "database_url",
+    "open_store",
+    "reset",
+]
 
-Listener = Callable[["Sequence[Recording]"], Awaitable[None]]
+Listener = Callable[[Sequence[Recording]], Awaitable[None]]
 
 
 @dataclass
@@ -42,69 +56,105 @@ class Container:
     settings: Settings
     store: EventStore
     service: VotingService
-    projector: TallyProjector
     publisher: InProcessPublisher | None
+    """The local app's in-process publisher of TallyUpdated (None on Lambda)."""
     listeners: list[Listener] = field(default_factory=list)
-    local: bool = False
-    """The local app (in-process bus, local IdP) rather than a Lambda."""
+    """Called with what each commit recorded (the relay's fast path, the local bus)."""
 
-    async def on_recorded(self, recordings: Sequence[Recording]) -> None:
-        """Tell every listener what was just committed (the service's hook)."""
-        for listener in list(self.listeners):
-            await listener(recordings)
+    @cached_property
+    def relay(self) -> Relay:
+        """The relay to EventBridge: its fast path after each commit, its scheduled catch-up
+        (RuntimeError when ``VOTES_EVENT_BUS_NAME`` is not set)."""
+        return relay_for(self.store, self.settings)
 
-    async def migrate(self) -> list[Migration]:
-        """Create or upgrade every component's tables (:func:`handlers.migrate.apply_all`:
-        event log, tallies, relay marks, and the local IdP's users in the local app); the
-        migrations applied now."""
-        from handlers.migrate import apply_all
+    @cached_property
+    def projector(self) -> TallyProjector:
+        """The tally projector of the projector Lambda: publishes TallyUpdated to SNS when
+        ``VOTES_TALLY_TOPIC_ARN`` is set (else to the in-process publisher, if any)."""
+        publisher: TallyPublisher | None = self.publisher
+        if self.settings.tally_topic_arn:
+            # Lazy: aioboto3 takes 360-570 ms to import (python -X importtime after the app's
+            # other imports, loaded 2-core machine); only this Lambda publishes to SNS.
+            from projections.publishers.sns import SnsPublisher
 
-        return await apply_all(self.store, local=self.local)
+            topic, region = self.settings.tally_topic_arn, self.settings.region
+            publisher = SnsPublisher(topic, region_name=region)
+        return TallyProjector(self.store, publisher)
+
+    async def migrate(self, extra: Sequence[Migration] = ()) -> list[Migration]:
+        """Create or upgrade every component's tables (:func:`votes.migrations.apply_all`),
+        then ``extra`` (the local app's); the migrations applied now."""
+        return await apply_all(self.store, extra)
 
     async def results(
         self, poll_id: str, *, at: datetime | None = None, position: int | None = None
     ) -> Tally:
         """The tally of a poll: now, or as of a time or log position (PollNotFound if none)."""
-        from votes.tallies import read_tally
-
-        return await read_tally(self, poll_id, at=at, position=position)
+        return await read_tally(self.service, self.store, poll_id, at=at, position=position)
 
     async def close(self) -> None:
+        """Close the AWS clients built so far, then the store."""
+        if "relay" in self.__dict__:
+            await self.relay.aclose()
+        if "projector" in self.__dict__ and self.projector.publisher is not None:
+            await self.projector.publisher.aclose()
         await self.store.close()
 
 
+def _notify(listeners: list[Listener]) -> Callable[[Sequence[Recording]], Awaitable[None]]:
+    """The voting service's ``on_recorded`` hook: every listener, in order."""
+
+    async def on_recorded(recordings: Sequence[Recording]) -> None:
+        for listener in list(listeners):
+            await listener(recordings)
+
+    return on_recorded
+
+
+@dataclass
+class _State:
+    """The process's configuration and what was built from it."""
+
+    settings: Settings | None = None
+    local: bool = False
+    built: Container | None = None
+
+
 _lock = threading.Lock()
-_container: Container | None = None
-_settings: Settings | None = None
-_in_process_bus = False
+_state = _State()
 
 
-def configure(*, settings: Settings | None = None, in_process_bus: bool = False) -> None:
-    """Choose the settings and wiring before the container is built (local server, tests)."""
-    global _settings, _in_process_bus, _container
+def configure(*, settings: Settings | None = None, local: bool = False) -> None:
+    """Choose the settings (default: from the environment) and the wiring (``local``: the
+    local app's) before the container is built; forgets a container built before."""
     with _lock:
-        _settings, _in_process_bus, _container = settings, in_process_bus, None
+        _state.settings, _state.local, _state.built = settings, local, None
+    set_metrics_enabled(not local)
 
 
 def container() -> Container:
     """The process's container, built on first use."""
-    global _container
-    built = _container
+    built = _state.built
     if built is not None:
         return built
     with _lock:
-        if _container is None:
-            _container = _build()
-        return _container
+        if _state.built is None:
+            _state.built = _build(_state.settings or Settings(), local=_state.local)
+        return _state.built
 
 
 async def close() -> None:
-    """Close the container's store (the next :func:`container` call builds a new one)."""
-    global _container
+    """Close the container's clients and store (the next :func:`container` builds anew)."""
     with _lock:
-        built, _container = _container, None
+        built, _state.built = _state.built, None
     if built is not None:
         await built.close()
+
+
+def reset() -> None:
+    """Forget the configuration and the container (without closing it: :func:`close` first),
+    as in a fresh process: the next :func:`container` reads the environment."""
+    configure()
 
 
 def database_url(settings: Settings) -> str:
@@ -125,8 +175,6 @@ def open_store(
     With the login in a secret (``VOTES_DATABASE_SECRET_ARN``), a login the server refuses
     (the password was rotated) makes the store re-read the secret once and connect again.
     ``secret_reader`` replaces Secrets Manager (tests)."""
-    from vote_domain import connect
-
     url, secret = _locate(settings, secret_reader)
     if url.startswith("mysql"):
         options["pool_size"] = pool_size or settings.database_pool_size
@@ -138,9 +186,6 @@ def open_store(
 def _locate(
     settings: Settings, secret_reader: SecretReader | None
 ) -> tuple[str, DatabaseSecret | None]:
-    from votes.db_secret import DatabaseSecret, secrets_manager_reader
-    from votes.settings import DEFAULT_DATABASE_URL
-
     if settings.database_url:
         return settings.database_url, None
     if settings.database_secret_arn:
@@ -155,33 +200,14 @@ def _locate(
     return DEFAULT_DATABASE_URL, None
 
 
-def _build() -> Container:
-    from projections.projector import TallyProjector
-    from projections.publishers.inprocess import InProcessPublisher
-    from vote_domain import VotingService
-    from votes.observability import logger
-    from votes.settings import get_settings
-
-    settings = _settings or get_settings()
+def _build(settings: Settings, *, local: bool) -> Container:
     logger.setLevel(settings.log_level.upper())
     store = open_store(settings)
-    publisher = InProcessPublisher() if _in_process_bus else None
-    projector = TallyProjector(store, publisher)
-    box: dict[str, Container] = {}
-
-    async def on_recorded(recordings: Sequence[Recording]) -> None:
-        await box["c"].on_recorded(recordings)
-
-    service = VotingService(store, on_recorded=on_recorded)
-    built = Container(settings, store, service, projector, publisher, local=_in_process_bus)
-    box["c"] = built
-    if settings.event_bus_name and not _in_process_bus:
-        _add_relay(built)
+    listeners: list[Listener] = []
+    service = VotingService(store, on_recorded=_notify(listeners))
+    publisher = InProcessPublisher() if local else None
+    built = Container(settings, store, service, publisher, listeners)
+    if settings.event_bus_name and not local:
+        # each commit goes to EventBridge at once; the scheduled relay catches up on failures
+        built.listeners.append(built.relay.publish)
     return built
-
-
-def _add_relay(built: Container) -> None:
-    """Relay each commit to EventBridge at once (the scheduled relay catches up on failures)."""
-    from handlers import relay
-
-    built.listeners.append(relay.fast_path(built.store, built.settings))

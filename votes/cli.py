@@ -10,9 +10,21 @@ Settings not given as options come from the environment (``VOTES_*``, see
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
+import uvicorn
+from eventsourcing.persistence import PersistenceError
+
+from projections.cli import app as projections_app
+from votes import bootstrap
+from votes.local.idp.users import MIGRATIONS as IDP_MIGRATIONS
+from votes.local.server import create_app
+from votes.migrations import apply_all
+from votes.runtime import run
+from votes.settings import Settings
 
 __all__ = ["app", "main"]
 
@@ -38,8 +50,6 @@ DatabaseOption = Annotated[
 
 def _without_password(url: str) -> str:
     """``url`` with any password replaced by ``***`` (for printing)."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if not parts.password:
         return url
@@ -47,9 +57,7 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _settings(**overrides: Any) -> Any:
-    from votes.settings import Settings
-
+def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -72,13 +80,6 @@ def serve(
     ] = None,
 ) -> None:
     """Run the whole app on this machine: API, live results, local Cognito and the client."""
-    import os
-
-    import uvicorn
-
-    from votes.bootstrap import database_url
-    from votes.local.server import create_app
-
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     url = f"http://{shown_host}:{port}"
     # No access log by default: a line per request costs a fifth of a vote's CPU time here.
@@ -89,7 +90,7 @@ def serve(
     local = create_app(settings)
 
     def ready() -> None:
-        shown = _without_password(database_url(settings))
+        shown = _without_password(bootstrap.database_url(settings))
         typer.echo(f"votes: serving {url}  (database {shown}; Ctrl+C stops)")
 
     local.on_ready = ready
@@ -111,17 +112,13 @@ def serve(
 @db.command("migrate")
 def migrate(database: DatabaseOption = None) -> None:
     """Create or upgrade every table (event store, tallies, local users); idempotent."""
-    from handlers.migrate import apply_all
-    from votes import bootstrap
-    from votes.runtime import run
-
     settings = _settings(database_url=database)
     url = bootstrap.database_url(settings)
 
     async def go() -> list[str]:
         store = bootstrap.open_store(settings, pool_size=1)
         try:
-            applied = await apply_all(store, local=True)
+            applied = await apply_all(store, IDP_MIGRATIONS)
         finally:
             await store.close()
         return [f"{m.component}:{m.version}" for m in applied]
@@ -131,26 +128,13 @@ def migrate(database: DatabaseOption = None) -> None:
     typer.echo(f"votes: {_without_password(url)} is up to date ({done})")
 
 
-def _mount_projection_commands() -> None:
-    from importlib.util import find_spec
-
-    if find_spec("projections.cli") is None:
-        return
-    from projections.cli import app as projections_app
-
-    for command in projections_app.registered_commands:
-        app.registered_commands.append(command)
-    for group in projections_app.registered_groups:
-        app.registered_groups.append(group)
-
-
-_mount_projection_commands()
+# The projections' commands (replay, verify, tally) are commands of `votes` too.
+app.registered_commands += projections_app.registered_commands
+app.registered_groups += projections_app.registered_groups
 
 
 def main() -> None:
     """Console-script entry point: a database that cannot be used is a message, not a trace."""
-    from eventsourcing.persistence import PersistenceError
-
     try:
         app()
     except PersistenceError as e:

@@ -2,7 +2,8 @@
 metrics (EMF).
 
 ``logger`` and ``metrics`` are Powertools' (service ``votes``, namespace ``Votes`` unless
-POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE say otherwise). The correlation id of a
+POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE say otherwise; importing this module
+reads the environment and writes nothing to it). The correlation id of a
 request is API Gateway's ``requestContext.requestId``, kept in a context variable so concurrent
 requests in the local server never mix theirs; an event's is ``<originator id>:<version>``.
 
@@ -18,21 +19,22 @@ Metrics (all in the namespace, dimension ``service``):
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
-import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 __all__ = [
     "correlation_id",
     "count",
     "count_by",
+    "log_metrics",
     "log_request",
     "logger",
     "metrics",
@@ -41,8 +43,10 @@ __all__ = [
     "set_metrics_enabled",
 ]
 
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "votes")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Votes")
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "votes"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Votes"
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 correlation_id: ContextVar[str | None] = ContextVar("votes_correlation_id", default=None)
 
@@ -57,14 +61,12 @@ class _CorrelationFilter(logging.Filter):
         return True
 
 
-logger = Logger()
+logger = Logger(service=SERVICE)
 logger.addFilter(_CorrelationFilter())
 # Powertools' handler writes each line; the root logger's (the Lambda runtime's text handler,
 # when it was added after this import) must not write it again.
 logging.getLogger(logger.name).propagate = False
-metrics = Metrics()
-# Most requests record no metric; Powertools would warn about each such invocation.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 _metrics_enabled = True
 
@@ -86,9 +88,13 @@ def count_by(name: str, dimension: str, value: str) -> None:
     Powertools' dimensions apply to every metric of an invocation). Keep ``value`` to a small
     closed set: each distinct value is a CloudWatch metric."""
     if _metrics_enabled:
-        from aws_lambda_powertools.metrics import single_metric
-
-        with single_metric(name=name, unit=MetricUnit.Count, value=1) as metric:
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
             metric.add_dimension(name=dimension, value=value)
 
 
@@ -98,6 +104,22 @@ def samples(name: str, unit: MetricUnit, values: Iterable[float]) -> None:
     if _metrics_enabled:
         for value in values:
             metrics.add_metric(name=name, unit=unit, value=value)
+
+
+def log_metrics(handler: Handler) -> Handler:
+    """A Lambda handler that prints its invocation's EMF metrics when it returns or raises, as
+    Powertools' ``metrics.log_metrics`` does, minus that one's warning for an invocation that
+    recorded no metric (most API calls record none)."""
+
+    @functools.wraps(handler)
+    def logged(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    return logged  # type: ignore[return-value]
 
 
 def set_lambda_context(context: Any) -> None:

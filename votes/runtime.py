@@ -1,4 +1,5 @@
-"""One long-lived event loop per process for synchronous entry points (Lambda, CLI).
+"""One long-lived event loop per process for synchronous entry points (Lambda, CLI), and the
+time a Lambda invocation has left.
 
 A Lambda container handles one invocation at a time and stays warm between them. Running each
 invocation with ``asyncio.run`` would create and close a loop per call and with it every
@@ -13,7 +14,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["loop", "run"]
+__all__ = ["loop", "run", "seconds_left"]
 
 T = TypeVar("T")
 
@@ -46,3 +47,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         coro.close()
         raise RuntimeError("votes.runtime.run() called inside a running event loop; await it")
     return loop().run_until_complete(coro)
+
+
+def seconds_left(context: Any, *, reserve: float) -> float | None:
+    """Seconds the Lambda invocation of ``context`` has left, less ``reserve`` (at least 1);
+    None without a deadline (a direct call without a Lambda context)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else max(1.0, remaining() / 1000 - reserve)

@@ -10,14 +10,13 @@ or on AWS ``VOTES_DATABASE_SECRET_ARN`` + ``VOTES_DATABASE_HOST`` + ``VOTES_DATA
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["DEFAULT_DATABASE_URL", "Settings", "get_settings"]
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./votes.db"
 
@@ -68,8 +67,6 @@ class Settings(BaseSettings):
     issuer: str | None = None
     """Token issuer; default: Cognito's ``https://cognito-idp.<region>.amazonaws.com/<pool>``,
     or ``<public_url>/cognito/<pool>`` when the local IdP runs (``public_url`` set)."""
-    auto_confirm_signups: bool = False
-    """Cognito pre sign-up trigger confirms new users at once (dev stages only)."""
 
     # -- local app -----------------------------------------------------------------------------
     public_url: str | None = None
@@ -103,9 +100,3 @@ class Settings(BaseSettings):
     def jwks_url(self) -> str:
         """Where the issuer's signing keys are published."""
         return f"{self.token_issuer}/.well-known/jwks.json"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process's settings, read from the environment on first use."""
-    return Settings()

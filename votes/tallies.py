@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from projections.tally import Tally
-    from votes.bootstrap import Container
+from projections import Tally, get_tally, tally_at
+from vote_domain import EventStore, VotingService
 
 __all__ = ["read_tally"]
 
 
 async def read_tally(
-    c: Container, poll_id: str, *, at: datetime | None = None, position: int | None = None
+    service: VotingService,
+    store: EventStore,
+    poll_id: str,
+    *,
+    at: datetime | None = None,
+    position: int | None = None,
 ) -> Tally:
     """The tally of ``poll_id``: now (from the projection), or as of ``at`` / ``position``
     (time travel over the log). PollNotFound when there is no such poll; a poll nobody voted
     in yet has a tally of zeros."""
-    from projections.query import get_tally, tally_at
-    from projections.tally import Tally
-
-    poll = await c.service.get_poll(poll_id)  # validates the id; PollNotFound if unknown
+    poll = await service.get_poll(poll_id)  # validates the id; PollNotFound if unknown
     pid = str(poll.id)
     if at is None and position is None:
-        tally = await get_tally(c.store, pid)
+        tally = await get_tally(store, pid)
     else:
-        tally = await tally_at(c.store, pid, at=at, position=position)
+        tally = await tally_at(store, pid, at=at, position=position)
     if tally is None:
         return Tally.empty(pid, poll.options)
     if tally.counts.keys() != set(poll.options):

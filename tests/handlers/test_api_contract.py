@@ -9,14 +9,15 @@ import sys
 import pytest
 
 import vote_domain.errors as domain_errors
-from handlers.api import app
 from votes.http import errors
+from votes.http.api import resolver
 from votes.http.identity import caller_of, parse_groups
 from votes.http.openapi import OPERATIONS, document
 
 
 def _resolver_routes() -> set[tuple[str, str]]:
     routes = set()
+    app = resolver()
     for route in app._static_routes + app._dynamic_routes:
         path = route.openapi_path  # "/polls/{pollId}" form
         routes.add((route.method.upper(), path))

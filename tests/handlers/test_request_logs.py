@@ -103,7 +103,7 @@ async def test_the_relay_logs_refused_entries_as_json_with_their_ids(
 ) -> None:
     import uuid
 
-    from handlers.relay import Relay
+    from votes.relay import Relay
 
     ballot = uuid.uuid4()
     state = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T12:00:00+00:00"}}'

@@ -1,10 +1,8 @@
-"""The JSON request bodies of the HTTP API, validated with pydantic.
-
-Imported on the first request that has a body (pydantic is kept off the cold-start path).
-"""
+"""The JSON request bodies of the HTTP API, validated with pydantic."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -51,8 +49,6 @@ def read_body(model: type[T], body: str | None, limit: int, *, optional: bool = 
     ValidationFailed when the object does not fit ``model``. An empty body is ``{}`` when
     ``optional``.
     """
-    import json
-
     if body is not None and len(body) > limit // 4 and len(body.encode()) > limit:
         raise PayloadTooLarge(f"the request body exceeds {limit} bytes")
     if not body or not body.strip():

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import models_json_schema
+
+from projections.tally import Tally
+from vote_domain.views import BallotView, CastResult, PollView, VoterView
+from votes.http.bodies import CastBody, CreatePollBody, RegisterBody
+
 __all__ = ["OPERATIONS", "Operation", "document", "routes"]
 
 
@@ -178,13 +185,6 @@ def routes() -> list[tuple[str, str, bool]]:
 
 
 def _schemas() -> dict[str, Any]:
-    from pydantic import BaseModel, ConfigDict
-    from pydantic.json_schema import models_json_schema
-
-    from projections.tally import Tally
-    from vote_domain.views import BallotView, CastResult, PollView, VoterView
-    from votes.http.bodies import CastBody, CreatePollBody, RegisterBody
-
     class PollList(BaseModel):
         polls: list[PollView]
 

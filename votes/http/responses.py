@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
+from pydantic_core import to_json
 
 from votes.http.errors import error_json, retry_after, status_for
 
@@ -15,8 +16,6 @@ JSON = "application/json"
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
     """``payload`` (pydantic models, dicts, lists, datetimes, UUIDs...) as a JSON response."""
-    from pydantic_core import to_json
-
     return Response(
         status_code=status, content_type=JSON, body=to_json(payload).decode(), headers=headers
     )

@@ -20,6 +20,11 @@ from typing import Any
 
 from eventsourcing.persistence import Recording
 
+try:
+    import uvloop
+except ImportError:  # optional: not on Windows (pyproject.toml)
+    uvloop = None  # type: ignore[assignment]
+
 from projections.projector import TallyProjector
 from projections.publishers.base import TallyPublisher
 from projections.tally import TallyUpdated
@@ -150,8 +155,4 @@ class BusThread:
 
 def _new_loop() -> asyncio.AbstractEventLoop:
     """A new event loop: uvloop's when installed (as the server's), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
+    return asyncio.new_event_loop() if uvloop is None else uvloop.new_event_loop()

@@ -17,6 +17,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
+from projections import TallyUpdated
 from votes.bootstrap import Container
 from votes.http.errors import Unauthenticated, error_json, retry_after, status_for
 from votes.local.auth import InvalidToken
@@ -65,8 +66,6 @@ def stream_endpoint(
             return _error(e)
 
         async def messages() -> AsyncIterator[dict[str, str]]:
-            from projections.tally import TallyUpdated
-
             try:
                 last = first.position
                 yield {"id": str(last), "data": TallyUpdated.of(first).to_json()}

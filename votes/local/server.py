@@ -5,7 +5,7 @@
 * ``/cognito`` -- the local Cognito-compatible identity provider (:mod:`votes.local.idp.cognito`);
 * every API route -- turned into the payload 2.0 event API Gateway would send (JWT authorizer
   included: 401 without a valid token, except ``/health`` and ``/openapi.json``) and passed to
-  the very handler the Lambda runs (:func:`handlers.api.handle`), on this server's loop;
+  the very resolver the Lambda runs (:func:`votes.http.api.handle`), on this server's loop;
 * ``/polls/{pollId}/results/stream`` -- live tallies by Server-Sent Events;
 * ``/config.json`` and the built client (client/dist) at ``/``.
 
@@ -29,17 +29,21 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from handlers.api import handle
 from vote_domain import EventStore
 from votes import bootstrap
+from votes.http.api import handle, resolver
 from votes.http.errors import PayloadTooLarge, Unauthenticated, error_json, retry_after, status_for
 from votes.http.openapi import routes
 from votes.local.auth import InvalidToken
+from votes.local.bus_thread import BusThread, LoopPublisher
 from votes.local.gateway import RouteTable, api_event, http_response
+from votes.local.idp.cognito import cognito_routes
+from votes.local.idp.provider import LocalIdentityProvider
+from votes.local.idp.users import MIGRATIONS as IDP_MIGRATIONS
 from votes.local.live import stream_endpoint
 from votes.local.site import ClientSite, config_endpoint
 from votes.local.tokens import TokenGate, bearer_token
-from votes.observability import correlation_id, log_request, set_metrics_enabled
+from votes.observability import correlation_id, log_request
 from votes.settings import Settings
 
 __all__ = ["LocalContext", "create_app"]
@@ -195,14 +199,10 @@ class LocalApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
-        from votes.local.bus_thread import BusThread, LoopPublisher
-        from votes.local.idp.cognito import cognito_routes
-        from votes.local.idp.provider import LocalIdentityProvider
-
-        set_metrics_enabled(False)
-        bootstrap.configure(settings=self.settings, in_process_bus=True)
+        bootstrap.configure(settings=self.settings, local=True)  # and no EMF metrics
         c = bootstrap.container()
-        await c.migrate()
+        await c.migrate(IDP_MIGRATIONS)
+        resolver()  # the API's routes, before the first request rather than during it
         idp = await LocalIdentityProvider.open(c.store, self.settings)
         self._gate = TokenGate(idp.verifier())
         self._cognito = Router(routes=cognito_routes(idp, allowed_origins=self.origins or ["*"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from votes.http.bodies import CastBody
 from votes.http.resolver import ConcurrentHttpResolver
 from votes.http.responses import json_response
 from votes.http.routes._context import body, caller, container
@@ -20,8 +21,6 @@ __all__ = ["register"]
 def register(app: ConcurrentHttpResolver) -> None:
     @app.post("/polls/<pollId>/votes")
     async def cast_vote(pollId: str) -> Response:
-        from votes.http.bodies import CastBody
-
         who = caller(app)
         data = body(app, CastBody)
         result = await container().service.cast_vote(pollId, who.subject, data.option)
@@ -33,8 +32,6 @@ def register(app: ConcurrentHttpResolver) -> None:
 
     @app.put("/polls/<pollId>/votes/me")
     async def change_vote(pollId: str) -> Response:
-        from votes.http.bodies import CastBody
-
         who = caller(app)
         data = body(app, CastBody)
         result = await container().service.change_vote(pollId, who.subject, data.option)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from votes.http.openapi import document
 from votes.http.resolver import ConcurrentHttpResolver
 from votes.http.responses import json_response
 
@@ -17,6 +18,4 @@ def register(app: ConcurrentHttpResolver) -> None:
 
     @app.get("/openapi.json")
     async def openapi() -> Response:
-        from votes.http.openapi import document
-
         return json_response(200, document())

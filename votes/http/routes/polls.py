@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from votes.http.bodies import CreatePollBody
 from votes.http.resolver import ConcurrentHttpResolver
 from votes.http.responses import json_response
 from votes.http.routes._context import body, caller, container
@@ -20,8 +21,6 @@ def register(app: ConcurrentHttpResolver) -> None:
 
     @app.post("/polls")
     async def create_poll() -> Response:
-        from votes.http.bodies import CreatePollBody
-
         who = caller(app).require_admin()
         data = body(app, CreatePollBody)
         poll = await container().service.create_poll(

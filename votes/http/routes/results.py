@@ -9,23 +9,19 @@ that poll for results on AWS send it each time).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
 
+from projections.tally import Tally
+from vote_domain.errors import ValidationFailed
 from votes.http.resolver import ConcurrentHttpResolver
 from votes.http.responses import json_response
 from votes.http.routes._context import caller, container
 
-if TYPE_CHECKING:
-    from projections.tally import Tally
-
 __all__ = ["etag_matches", "parse_at", "parse_position", "register", "tally_etag"]
 
 
-def _invalid(field: str, problem: str) -> Exception:
-    from vote_domain.errors import ValidationFailed
-
+def _invalid(field: str, problem: str) -> ValidationFailed:
     return ValidationFailed(f"{field}: {problem}", errors=[{"field": field, "problem": problem}])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from votes.http.bodies import RegisterBody
 from votes.http.resolver import ConcurrentHttpResolver
 from votes.http.responses import json_response
 from votes.http.routes._context import body, caller, container
@@ -14,8 +15,6 @@ __all__ = ["register"]
 def register(app: ConcurrentHttpResolver) -> None:
     @app.post("/voters")
     async def register_voter() -> Response:
-        from votes.http.bodies import RegisterBody
-
         who = caller(app)
         data = body(app, RegisterBody, optional=True)
         registration = await container().service.register_voter(
