@@ -15,10 +15,12 @@ import json
 import logging
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vote_domain import Migration
 from votes import runtime
+
+if TYPE_CHECKING:
+    from vote_domain import Migration
 
 __all__ = ["PHYSICAL_ID", "respond", "send_response"]
 
@@ -28,7 +30,7 @@ PHYSICAL_ID = "votes-database-schema"
 SAFETY_S = 10.0  # answer this long before the function's deadline
 MAX_REASON = 1000
 
-Migrate = Callable[[], Awaitable[Sequence[Migration]]]
+Migrate = Callable[[], Awaitable[Sequence["Migration"]]]
 
 
 def respond(event: dict[str, Any], context: Any, migrate: Migrate) -> dict[str, Any]:
