@@ -56,8 +56,6 @@ class DatabaseSecret:
         self._login: dict[str, str] | None = None
         self._read_at = float("-inf")
         self._lock: asyncio.Lock | None = None
-        self.reads = 0
-        """How often the secret was read (a metric, and for tests)."""
 
     def login(self) -> dict[str, str]:
         """``{"user", "password"}``: as last read, reading the secret if never read (blocking)."""
@@ -84,6 +82,5 @@ class DatabaseSecret:
 
     def _refresh(self) -> None:
         secret = self._read()
-        self.reads += 1
         self._login = {"user": str(secret["username"]), "password": str(secret["password"])}
         self._read_at = time.monotonic()

@@ -95,8 +95,3 @@ class Settings(BaseSettings):
         if self.public_url:
             return f"{self.public_url.rstrip('/')}/cognito/{self.user_pool_id}"
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
-
-    @property
-    def jwks_url(self) -> str:
-        """Where the issuer's signing keys are published."""
-        return f"{self.token_issuer}/.well-known/jwks.json"

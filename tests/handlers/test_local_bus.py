@@ -17,7 +17,7 @@ async def test_commits_flow_to_subscribers_and_the_position_is_tracked(tmp_path:
     await migrate_tallies(store)
     publisher = InProcessPublisher()
     bus = InProcessBus(store, TallyProjector(store, publisher))
-    service = VotingService(store, on_recorded=bus.on_recorded)
+    service = VotingService(store, on_recorded=lambda rs: _hand_and_wake(bus, rs))
     await bus.start()
     try:
         # GIVEN a subscriber to a poll's tally
@@ -93,3 +93,9 @@ async def test_handed_commits_are_projected_without_reading_the_log_unless_one_i
 
 async def _collect(into: list, recordings) -> None:  # type: ignore[no-untyped-def]
     into.extend(r.notification for r in recordings)
+
+
+async def _hand_and_wake(bus: InProcessBus, recordings) -> None:  # type: ignore[no-untyped-def]
+    """What the local app's bus thread does with each commit (on the bus's loop here)."""
+    bus.hand(r.notification for r in recordings)
+    bus.wake()

@@ -306,11 +306,8 @@ def test_jwks_endpoint_serves_the_verifying_key(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
     sign_up(cognito, "judy")
     token = log_in(cognito, "judy")["AccessToken"]
-    over_http = JwtVerifier(
-        issuer=local_idp.issuer,
-        client_id=CLIENT,
-        jwks_url=f"{local_idp.issuer}/.well-known/jwks.json",
-    )
+    jwks = httpx.get(f"{local_idp.issuer}/.well-known/jwks.json").json()
+    over_http = JwtVerifier(issuer=local_idp.issuer, client_id=CLIENT, jwks=jwks)
     assert over_http.verify(token)["username"] == "judy"
     assert (
         httpx.get(f"{local_idp.endpoint}/us-east-1_other/.well-known/jwks.json").status_code == 404
@@ -373,7 +370,7 @@ def test_expired_access_token_is_refused_by_get_user(local_idp: LocalIdp) -> Non
     tokens = log_in(cognito, "oscar")
     claims = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})
     claims["exp"] = int(time.time()) - 600
-    expired = local_idp.idp._sign(claims)
+    expired = local_idp.idp.minter.sign(claims)
     code, _, message = error_of(lambda: cognito.get_user(AccessToken=expired))
     assert (code, message) == ("NotAuthorizedException", "Access Token has expired")
 

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from api_events import load_event
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, Recording
 from lambda_context import LambdaContext
 
+from vote_domain import EventStore
 from votes.observability import logger
 
 SECRET = "s3cret-token-value"
@@ -99,19 +100,21 @@ class RefusingEvents:
 
 
 async def test_the_relay_logs_refused_entries_as_json_with_their_ids(
-    log_lines: io.StringIO,
+    log_lines: io.StringIO, sqlite_store: EventStore
 ) -> None:
     import uuid
 
-    from votes.relay import Relay
+    from votes.relay import MIGRATIONS, Relay
+
+    await sqlite_store.migrate(MIGRATIONS)
 
     ballot = uuid.uuid4()
     state = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T12:00:00+00:00"}}'
     notification = Notification(
         id=7, originator_id=ballot, originator_version=2, topic="m:Ballot.VoteCast", state=state
     )
-    relay = Relay(None, "bus", client=RefusingEvents(), backoff=0)  # type: ignore[arg-type]
-    await relay.publish_notifications([notification])
+    relay = Relay(sqlite_store, "bus", client=RefusingEvents(), backoff=0)
+    await relay.publish([Recording(domain_event=None, notification=notification)])  # type: ignore[arg-type]
     (warning,) = [r for r in records(log_lines) if r["level"] == "WARNING"]
     assert warning["message"] == "EventBridge refused entries"
     assert warning["error_codes"] == ["ThrottlingException"]

@@ -1,4 +1,5 @@
-"""Verifying the bearer tokens the API accepts, the same way for Cognito and the local IdP.
+"""The local app's check of the bearer tokens the API accepts: what API Gateway's JWT
+authorizer checks on AWS, against the local identity provider's keys.
 
 The API takes Cognito **access** tokens: ``token_use == "access"`` and ``client_id`` equal to
 our app client. Access tokens are what OAuth 2.0 meant for calling a resource server: they
@@ -21,8 +22,6 @@ event a Lambda receives.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +32,6 @@ __all__ = [
     "ExpiredToken",
     "InvalidToken",
     "JwtVerifier",
-    "cognito_issuer",
     "gateway_claims",
     "gateway_jwt_context",
 ]
@@ -41,7 +39,6 @@ __all__ = [
 ALGORITHM = "RS256"
 ACCESS_SCOPE = "aws.cognito.signin.user.admin"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "token_use")
-REFETCH_INTERVAL_S = 60.0  # unknown key ids refetch the JWKS at most this often
 
 
 class InvalidToken(Exception):
@@ -60,17 +57,9 @@ class ExpiredToken(InvalidToken):
     code = "token_expired"
 
 
-def cognito_issuer(region: str, user_pool_id: str) -> str:
-    """The ``iss`` of a Cognito user pool's tokens (JWKS at ``<iss>/.well-known/jwks.json``)."""
-    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
-
-
 class JwtVerifier:
-    """Verifies access tokens of one user pool and app client; :meth:`verify` returns the claims.
-
-    Keys come either from ``jwks`` (a JWKS document, as the local IdP serves it) or from
-    ``jwks_url`` (Cognito's), fetched on first use and cached for the life of the process;
-    an unknown ``kid`` refetches them (at most once a minute), so a rotated key is picked up.
+    """Verifies access tokens of one user pool and app client against its signing keys
+    (``jwks``, a JWKS document as the local IdP serves it); :meth:`verify` returns the claims.
     """
 
     def __init__(
@@ -78,46 +67,13 @@ class JwtVerifier:
         *,
         issuer: str,
         client_id: str,
-        jwks: Mapping[str, Any] | None = None,
-        jwks_url: str | None = None,
+        jwks: Mapping[str, Any],
         leeway: float = 5.0,
-        refetch_interval: float = REFETCH_INTERVAL_S,
     ) -> None:
-        if (jwks is None) == (jwks_url is None):
-            raise ValueError("give exactly one of jwks or jwks_url")
         self.issuer = issuer
         self.client_id = client_id
         self.leeway = leeway
-        self.refetch_interval = refetch_interval
-        self._keys: dict[str, jwt.PyJWK] = {}
-        self._client: jwt.PyJWKClient | None = None
-        self._fetched_at = float("-inf")
-        self._fetch_lock = threading.Lock()
-        if jwks is not None:
-            self._keys = _rsa_keys(jwt.PyJWKSet.from_dict(dict(jwks)))
-        else:
-            assert jwks_url is not None
-            self._client = jwt.PyJWKClient(
-                jwks_url, cache_jwk_set=True, lifespan=24 * 3600, timeout=5
-            )
-
-    @classmethod
-    def for_cognito(
-        cls, *, region: str, user_pool_id: str, client_id: str, leeway: float = 5.0
-    ) -> JwtVerifier:
-        """A verifier for a Cognito user pool, keys fetched from its JWKS URL."""
-        issuer = cognito_issuer(region, user_pool_id)
-        return cls(
-            issuer=issuer,
-            client_id=client_id,
-            jwks_url=f"{issuer}/.well-known/jwks.json",
-            leeway=leeway,
-        )
-
-    @property
-    def needs_network(self) -> bool:
-        """True when keys may have to be fetched (then call :meth:`verify` off the event loop)."""
-        return self._client is not None
+        self._keys = _rsa_keys(jwt.PyJWKSet.from_dict(dict(jwks)))
 
     def verify(self, token: str) -> dict[str, Any]:
         """The claims of ``token`` if it is a valid access token for this pool and client."""
@@ -153,21 +109,6 @@ class JwtVerifier:
         if not isinstance(kid, str) or not kid:
             raise InvalidToken("token has no key id")
         key = self._keys.get(kid)
-        if key is not None:
-            return key
-        if self._client is None:
-            raise InvalidToken("token is signed by an unknown key")
-        with self._fetch_lock:
-            key = self._keys.get(kid)
-            # a rotated pool key is picked up; made-up key ids cannot hammer the JWKS URL
-            if key is None and time.monotonic() - self._fetched_at >= self.refetch_interval:
-                try:
-                    key_set = self._client.get_jwk_set(refresh=True)
-                except jwt.PyJWKClientError as e:
-                    raise InvalidToken("signing keys unavailable") from e
-                self._fetched_at = time.monotonic()
-                self._keys = _rsa_keys(key_set)
-                key = self._keys.get(kid)
         if key is None:
             raise InvalidToken("token is signed by an unknown key")
         return key

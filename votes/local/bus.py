@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from eventsourcing.persistence import IntegrityError, Notification, Recording, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from projections.projector import TallyProjector
 from vote_domain import EventStore
@@ -70,9 +70,8 @@ class InProcessBus:
         """Committed notifications, in commit order (safe from any thread: a deque append)."""
         self._handed.extend(notifications)
 
-    async def on_recorded(self, recordings: Sequence[Recording]) -> None:
-        """The voting service's hook: new events are committed."""
-        self.hand(r.notification for r in recordings)
+    def wake(self) -> None:
+        """Catch up now rather than at the next idle wake-up (on the bus's own loop)."""
         self._wake.set()
 
     def _take_handed(self) -> list[Notification]:

@@ -104,7 +104,7 @@ class BusThread:
     def _wake(self) -> None:
         self._pending = False
         if self.bus is not None:
-            self.bus._wake.set()
+            self.bus.wake()
 
     async def catch_up(self) -> int:
         """Project everything committed so far (on the bus's loop); the position reached."""

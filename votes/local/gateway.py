@@ -34,16 +34,6 @@ class _Route:
     public: bool
 
 
-def _compile(path: str) -> re.Pattern[str]:
-    """A regex matching ``path`` with each ``{name}`` standing for one path segment."""
-    parts, pos = [], 0
-    for m in _PARAM.finditer(path):
-        parts += [re.escape(path[pos : m.start()]), f"(?P<{m.group(1)}>[^/]+)"]
-        pos = m.end()
-    parts.append(re.escape(path[pos:]))
-    return re.compile("^" + "".join(parts) + "$")
-
-
 class RouteTable:
     """The API's routes as API Gateway knows them (``METHOD /path/{param}``)."""
 

@@ -23,7 +23,6 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, Router
@@ -167,7 +166,6 @@ class LocalApp:
         self._cognito: ASGIApp | None = None
         self._api: ASGIApp | None = None
         self._gate: TokenGate | None = None
-        self._bus: Any = None
         self.on_ready: Callable[[], None] | None = None
         """Called once the app has started (``votes serve`` prints its URL)."""
         self._extras = self._cors(
@@ -214,7 +212,6 @@ class LocalApp:
         bus = BusThread(make_store, publisher, owns_store=owns_store)
         await bus.start()
         c.listeners.append(bus.on_recorded)
-        self._bus = bus
         try:
             yield
         finally:

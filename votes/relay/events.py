@@ -118,15 +118,6 @@ class LogEvent:
     topic: str
     state: bytes
 
-    def to_notification(self) -> Notification:
-        return Notification(
-            id=self.id,
-            originator_id=self.originator_id,
-            originator_version=self.originator_version,
-            topic=self.topic,
-            state=self.state,
-        )
-
 
 def event_of_detail(detail: Mapping[str, Any]) -> LogEvent:
     """The committed event an entry's ``detail`` carries (ValueError/KeyError/TypeError if

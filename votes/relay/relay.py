@@ -135,11 +135,6 @@ class Relay:
                 await asyncio.sleep(self.backoff * 2**attempt * random.uniform(0.5, 1.5))
         raise RelayFailed([r for _, r in failed])
 
-    async def publish_notifications(self, notifications: Sequence[Notification]) -> None:
-        """Publish ``notifications`` in batches; RelayFailed if some could not be."""
-        for start in range(0, len(notifications), self.batch_size):
-            await self._put(notifications[start : start + self.batch_size])
-
     # -- the two paths -----------------------------------------------------------------------
 
     async def publish(self, recordings: Sequence[Recording]) -> None:

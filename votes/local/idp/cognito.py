@@ -23,7 +23,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from votes.local.idp.provider import LocalIdentityProvider
 from votes.local.idp.rules import CognitoError
 
-__all__ = ["CONTENT_TYPE", "TARGET_PREFIX", "cognito_app", "cognito_routes"]
+__all__ = ["CONTENT_TYPE", "TARGET_PREFIX", "cognito_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +136,3 @@ def cognito_routes(
     routes: list[BaseRoute] = [Route(path, endpoint(call)) for path in paths]
     routes.append(Route(f"{prefix}/{{pool_id}}/.well-known/jwks.json", endpoint(jwks)))
     return routes
-
-
-def cognito_app(
-    idp: LocalIdentityProvider, *, allowed_origins: Sequence[str] = ("*",)
-) -> Starlette:
-    """The same routes as a standalone app rooted at ``/`` (to mount or serve on its own)."""
-    return Starlette(routes=cognito_routes(idp, prefix="", allowed_origins=allowed_origins))

@@ -234,9 +234,6 @@ class LocalIdentityProvider:
             attributes["email_verified"] = "true"  # as the pre sign-up trigger's autoVerifyEmail
         return attributes
 
-    def _sign(self, claims: dict[str, Any]) -> str:
-        return self.minter.sign(claims)
-
     def _tokens(
         self, user: UserRecord, auth_time: int, origin_jti: str, with_refresh: bool = False
     ) -> dict[str, Any]:
