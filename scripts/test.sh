@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what it needs, then runs every test suite.
-#   Python: lint, the pytest suite (SQLite, MariaDB at VOTES_TEST_MYSQL_URL, moto servers)
+#   Python: lint, types, the pytest suite (SQLite, MariaDB at VOTES_TEST_MYSQL_URL, moto servers)
 #   Deploy: package serverless.yml offline, cfn-lint and our template checks
 #   Client: vitest, build, and the browser end-to-end test in Debian's chromium
 #   Load:   the Artillery smoke profile against `votes serve`, tallies checked after
@@ -17,6 +17,9 @@ scripts/ensure-mariadb.sh
 step "lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+step "types (mypy, configured in pyproject.toml)"
+.venv/bin/mypy
 
 step "deploy: package serverless.yml offline, cfn-lint, template and package checks"
 bash scripts/deploy-check/run.sh

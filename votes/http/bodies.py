@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from vote_domain.errors import ValidationFailed
+from vote_domain import ValidationFailed
 from votes.http.errors import MalformedJson, PayloadTooLarge
 
 __all__ = ["CastBody", "CreatePollBody", "RegisterBody", "read_body"]
@@ -57,8 +57,10 @@ def read_body(model: type[T], body: str | None, limit: int, *, optional: bool = 
         raise MalformedJson("a JSON object body is required")
     try:
         data: Any = json.loads(body)
-    except ValueError as e:
+    except json.JSONDecodeError as e:
         raise MalformedJson(f"the body is not valid JSON: {e.msg}") from None
+    except ValueError:  # valid JSON Python will not read: an integer of over 4,300 digits
+        raise MalformedJson("the body holds a number too long to read") from None
     except RecursionError:
         raise MalformedJson("the body is nested too deeply") from None
     if not isinstance(data, dict):

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import models_json_schema
 
-from projections.tally import Tally
-from vote_domain.views import BallotView, CastResult, PollView, VoterView
+from projections import Tally
+from vote_domain import BallotView, CastResult, PollView, VoterView
 from votes.http.bodies import CastBody, CreatePollBody, RegisterBody
 
 __all__ = ["OPERATIONS", "Operation", "document", "routes"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -33,7 +33,7 @@ class ConcurrentHttpResolver(APIGatewayHttpResolver):
     def current_event(self, value: APIGatewayProxyEventV2) -> None:
         _event.set(value)
 
-    @property  # type: ignore[override]
+    @property
     def lambda_context(self) -> Any:
         return _lambda_context.get()
 
@@ -41,7 +41,7 @@ class ConcurrentHttpResolver(APIGatewayHttpResolver):
     def lambda_context(self, value: Any) -> None:
         _lambda_context.set(value)
 
-    @property  # type: ignore[override]
+    @property
     def context(self) -> dict[str, Any]:
         try:
             return _routing.get()
@@ -55,9 +55,9 @@ class ConcurrentHttpResolver(APIGatewayHttpResolver):
         _routing.set(value)
 
     def _to_proxy_event(self, event: dict[str, Any]) -> APIGatewayProxyEventV2:
-        proxy = super()._to_proxy_event(event)
+        proxy = cast(APIGatewayProxyEventV2, super()._to_proxy_event(event))
         _event.set(proxy)  # the base class stores it on the class: keep ours per request
-        return proxy  # type: ignore[return-value]
+        return proxy
 
     async def resolve_async(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Resolve one request; its state is visible only to the calling task."""

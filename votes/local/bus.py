@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
-from projections.projector import TallyProjector
+from projections import TallyProjector
 from vote_domain import EventStore
 from votes.observability import logger
 from votes.relay.events import event_time
@@ -77,7 +77,7 @@ class InProcessBus:
     def _take_handed(self) -> list[Notification]:
         """The handed notifications that continue :attr:`position` without a gap (at most a
         batch); those at or below it are dropped; [] if the next one is missing."""
-        handed, page = self._handed, []
+        handed, page = self._handed, list[Notification]()
         while handed and handed[0].id <= self.position:
             handed.popleft()
         expected = self.position + 1

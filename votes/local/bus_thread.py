@@ -20,17 +20,16 @@ from typing import Any
 
 from eventsourcing.persistence import Recording
 
-try:
-    import uvloop
-except ImportError:  # optional: not on Windows (pyproject.toml)
-    uvloop = None  # type: ignore[assignment]
-
-from projections.projector import TallyProjector
-from projections.publishers.base import TallyPublisher
-from projections.tally import TallyUpdated
+from projections import TallyProjector, TallyPublisher, TallyUpdated
 from vote_domain import EventStore
 from votes.local.bus import InProcessBus
 from votes.observability import logger
+
+_new_loop: Callable[[], asyncio.AbstractEventLoop]
+try:  # a new event loop: uvloop's when installed (as the server's), else asyncio's
+    from uvloop import new_event_loop as _new_loop
+except ImportError:  # uvloop is optional: not on Windows (pyproject.toml)
+    _new_loop = asyncio.new_event_loop
 
 __all__ = ["BusThread", "LoopPublisher"]
 
@@ -151,8 +150,3 @@ class BusThread:
         finally:
             if self.owns_store:
                 await store.close()
-
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    """A new event loop: uvloop's when installed (as the server's), else asyncio's."""
-    return asyncio.new_event_loop() if uvloop is None else uvloop.new_event_loop()

@@ -24,7 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from vote_domain.model import Ballot, Poll, Voter
+from vote_domain import Ballot, Poll, Voter
 
 __all__ = [
     "DETAIL_TYPES",

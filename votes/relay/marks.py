@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from vote_domain.stores.base import EventStore, Migration, Transaction
+from vote_domain import EventStore, Migration, Transaction
 
 __all__ = ["MIGRATIONS", "forget_through", "mark", "marked_between"]
 

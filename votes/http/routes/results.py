@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.event_handler import Response
 
-from projections.tally import Tally
-from vote_domain.errors import ValidationFailed
+from projections import Tally
+from vote_domain import ValidationFailed
 from votes.http.resolver import ConcurrentHttpResolver
 from votes.http.responses import json_response
 from votes.http.routes._context import caller, container

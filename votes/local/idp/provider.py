@@ -21,7 +21,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from vote_domain.stores.base import EventStore
+from vote_domain import EventStore
 from votes.local.auth import ExpiredToken, InvalidToken, JwtVerifier
 from votes.local.idp.keys import SigningKey
 from votes.local.idp.rules import (

@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from vote_domain.stores.base import EventStore, Migration
+from vote_domain import EventStore, Migration
 
 __all__ = ["MIGRATIONS", "UserRecord", "UserTable"]
 
