@@ -1,4 +1,5 @@
-"""``votes serve`` as a child process on a free port: for tests, benchmarks and load tests.
+"""``votes serve`` as a child process on a free port: for tests, benchmarks and the load test
+(imported as ``tests.serve_process`` from the repository root).
 
     with ServeProcess(database="sqlite:///./votes.db", admins=["alice"]) as server:
         httpx.get(server.url + "/health")
