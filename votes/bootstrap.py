@@ -19,16 +19,17 @@ closes what was built; :func:`reset` forgets both (tests: one fixture calls it).
 from __future__ import annotations
 
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
 from projections import InProcessPublisher, Tally, TallyProjector, TallyPublisher
-from vote_domain import EventStore, Migration, VotingService, connect
+from vote_domain import EventStore, Migration, OnRecorded, VotingService, connect
 from votes.db_secret import DatabaseSecret, SecretReader, secrets_manager_reader
 from votes.migrations import apply_all
 from votes.observability import logger, set_metrics_enabled
@@ -46,7 +47,7 @@ __all__ = [
     "reset",
 ]
 
-Listener = Callable[[Sequence[Recording]], Awaitable[None]]
+Listener = OnRecorded
 
 
 @dataclass
@@ -101,10 +102,10 @@ class Container:
         await self.store.close()
 
 
-def _notify(listeners: list[Listener]) -> Callable[[Sequence[Recording]], Awaitable[None]]:
+def _notify(listeners: list[Listener]) -> OnRecorded:
     """The voting service's ``on_recorded`` hook: every listener, in order."""
 
-    async def on_recorded(recordings: Sequence[Recording]) -> None:
+    async def on_recorded(recordings: Sequence[Recording[UUID]]) -> None:
         for listener in list(listeners):
             await listener(recordings)
 

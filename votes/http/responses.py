@@ -14,14 +14,16 @@ __all__ = ["error_response", "json_response"]
 JSON = "application/json"
 
 
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    status: int, payload: Any, headers: dict[str, str] | None = None
+) -> Response[str]:
     """``payload`` (pydantic models, dicts, lists, datetimes, UUIDs...) as a JSON response."""
     return Response(
         status_code=status, content_type=JSON, body=to_json(payload).decode(), headers=headers
     )
 
 
-def error_response(exc: BaseException) -> Response:
+def error_response(exc: BaseException) -> Response[str]:
     """The ``{"error": {...}}`` response for ``exc``, with its status (and Retry-After)."""
     return Response(
         status_code=status_for(exc),

@@ -17,6 +17,7 @@ import concurrent.futures
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
@@ -89,7 +90,7 @@ class BusThread:
         self._thread.start()
         await asyncio.wrap_future(ready)
 
-    async def on_recorded(self, recordings: Sequence[Recording]) -> None:
+    async def on_recorded(self, recordings: Sequence[Recording[UUID]]) -> None:
         """The voting service's hook (on the server's loop): hand the bus what was committed
         and wake it (one wake-up for all commits until it runs)."""
         loop, bus = self._loop, self.bus

@@ -8,6 +8,7 @@ browser navigating to a client route (``Accept: text/html``, no file of that nam
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.requests import Request
@@ -20,7 +21,7 @@ from votes.settings import Settings
 __all__ = ["ClientSite", "config_endpoint"]
 
 
-def config_endpoint(settings: Settings):
+def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
     """``GET /config.json`` for the client, with URLs of the host the browser used."""
 
     async def endpoint(request: Request) -> Response:

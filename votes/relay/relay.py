@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Notification, Recording, Tracking
 
@@ -137,7 +138,7 @@ class Relay:
 
     # -- the two paths -----------------------------------------------------------------------
 
-    async def publish(self, recordings: Sequence[Recording]) -> None:
+    async def publish(self, recordings: Sequence[Recording[UUID]]) -> None:
         """The fast path: publish what was just committed, then mark it published."""
         notifications = [r.notification for r in recordings]
         for start in range(0, len(notifications), self.batch_size):

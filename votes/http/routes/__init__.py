@@ -21,14 +21,13 @@ def register(app: ConcurrentHttpResolver) -> None:
         module.register(app)
 
     @app.not_found
-    def route_not_found(_: NotFoundError) -> Response:
+    def route_not_found(_: NotFoundError) -> Response[str]:
         event = app.current_event
         missing = RouteNotFound(f"no route {event.http_method} {event.path}")
         _count_rejection(404, missing.code)
         return error_response(missing)
 
-    @app.exception_handler(Exception)
-    def any_error(exc: Exception) -> Response:
+    def any_error(exc: Exception) -> Response[str]:
         response = error_response(exc)
         if response.status_code >= 500 and response.status_code != 503:
             logger.exception("unhandled error")
@@ -37,6 +36,8 @@ def register(app: ConcurrentHttpResolver) -> None:
         else:
             _count_rejection(response.status_code, getattr(exc, "code", "unknown"))
         return response
+
+    app.exception_handler(Exception)(any_error)  # (Powertools' decorator is untyped)
 
 
 def _count_rejection(status: int, code: str) -> None:

@@ -20,7 +20,7 @@ __all__ = ["register"]
 
 def register(app: ConcurrentHttpResolver) -> None:
     @app.post("/polls/<pollId>/votes")
-    async def cast_vote(pollId: str) -> Response:
+    async def cast_vote(pollId: str) -> Response[str]:
         who = caller(app)
         data = body(app, CastBody)
         result = await container().service.cast_vote(pollId, who.subject, data.option)
@@ -31,7 +31,7 @@ def register(app: ConcurrentHttpResolver) -> None:
         return json_response(201, result, {"Location": f"/polls/{pollId}/votes/me"})
 
     @app.put("/polls/<pollId>/votes/me")
-    async def change_vote(pollId: str) -> Response:
+    async def change_vote(pollId: str) -> Response[str]:
         who = caller(app)
         data = body(app, CastBody)
         result = await container().service.change_vote(pollId, who.subject, data.option)
@@ -39,13 +39,13 @@ def register(app: ConcurrentHttpResolver) -> None:
         return json_response(200, result)
 
     @app.delete("/polls/<pollId>/votes/me")
-    async def retract_vote(pollId: str) -> Response:
+    async def retract_vote(pollId: str) -> Response[str]:
         who = caller(app)
         ballot = await container().service.retract_vote(pollId, who.subject)
         count("VoteRetracted")
         return json_response(200, ballot)
 
     @app.get("/polls/<pollId>/votes/me")
-    async def my_ballot(pollId: str) -> Response:
+    async def my_ballot(pollId: str) -> Response[str]:
         who = caller(app)
         return json_response(200, await container().service.get_ballot(pollId, who.subject))

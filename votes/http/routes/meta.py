@@ -13,9 +13,9 @@ __all__ = ["register"]
 
 def register(app: ConcurrentHttpResolver) -> None:
     @app.get("/health")
-    async def health() -> Response:
+    async def health() -> Response[str]:
         return json_response(200, {"status": "ok"})
 
     @app.get("/openapi.json")
-    async def openapi() -> Response:
+    async def openapi() -> Response[str]:
         return json_response(200, document())

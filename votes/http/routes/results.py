@@ -65,7 +65,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 def register(app: ConcurrentHttpResolver) -> None:
     @app.get("/polls/<pollId>/results")
-    async def results(pollId: str) -> Response:
+    async def results(pollId: str) -> Response[str]:
         caller(app)
         params = app.current_event.query_string_parameters or {}
         at, position = params.get("at"), params.get("position")

@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 def register(app: ConcurrentHttpResolver) -> None:
     @app.post("/voters")
-    async def register_voter() -> Response:
+    async def register_voter() -> Response[str]:
         who = caller(app)
         data = body(app, RegisterBody, optional=True)
         registration = await container().service.register_voter(
