@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench._load import LoadResult, build_request, run_load
 from bench._setup import populate
-from handlers.local.process import ServeProcess, free_port
+from tests.serve_process import ServeProcess, free_port
 
 SERVERLESS_OFFLINE_RPS = 300
 TARGET_P99_MS = 50.0

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit  # noqa: E402
 
 from bench._load import _read_response, build_request  # noqa: E402
 from bench._setup import populate  # noqa: E402
-from handlers.local.process import ServeProcess  # noqa: E402
+from tests.serve_process import ServeProcess  # noqa: E402
 
 TARGET_MS = 100.0
 CONNECTIONS = 32

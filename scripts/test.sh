@@ -18,7 +18,7 @@ step "lint"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
-step "types: mypy, as pyproject.toml's [tool.mypy] says"
+step "types (mypy, configured in pyproject.toml)"
 .venv/bin/mypy
 
 step "deploy: package serverless.yml offline, cfn-lint, template and package checks"

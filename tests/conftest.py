@@ -1,4 +1,4 @@
-"""Shared fixtures: event stores on both backends.
+"""Shared fixtures: event stores on both backends, and the app's composition root.
 
 ``store`` is parametrised over SQLite and MySQL: a test that takes it runs on both. Each store
 is fresh, migrated (the event store's own tables only) and empty. MySQL tests use the server
@@ -15,12 +15,16 @@ import secrets
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pymysql
 import pytest
 
 from vote_domain.stores import EventStore, MySQLEventStore, SQLiteEventStore
+from votes import bootstrap, runtime
+from votes.bootstrap import Container
+from votes.settings import Settings
 
 DEFAULT_MYSQL_URL = "mysql://root@127.0.0.1:3306/test"
 _database_numbers = itertools.count(1)
@@ -149,3 +153,28 @@ def store_backend(request: pytest.FixtureRequest) -> str:
 def store(store_backend: str, request: pytest.FixtureRequest) -> EventStore:
     """A fresh, migrated, empty event store; tests using it run on SQLite and on MySQL."""
     return request.getfixturevalue(f"{store_backend}_store")
+
+
+@pytest.fixture
+def app_container() -> Iterator[Callable[..., Container]]:
+    """Builds the process's composition root as an entry point would, from ``Settings`` (or
+    its fields as keywords), migrated unless ``migrate=False``; ``local=True`` wires it as the
+    local app does. After the test its clients and store are closed and the process-wide
+    state is reset (:func:`votes.bootstrap.reset`): the one place tests reset it."""
+
+    def build(
+        settings: Settings | None = None,
+        *,
+        local: bool = False,
+        migrate: bool = True,
+        **fields: Any,
+    ) -> Container:
+        bootstrap.configure(settings=settings or Settings(**fields), local=local)
+        built = bootstrap.container()
+        if migrate:
+            runtime.run(built.migrate())
+        return built
+
+    yield build
+    runtime.run(bootstrap.close())
+    bootstrap.reset()

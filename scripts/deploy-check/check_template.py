@@ -2,7 +2,8 @@
 
 - IAM: no wildcard action, no ``*`` resource except the listed exceptions (iam_rules.py);
 - every function's handler exists in the source tree and in its zip;
-- the zip's size (target <= 15 MB);
+- the zip's size (target <= 15 MB), and what it holds of ours: nothing local-only (the local
+  app, the CLIs, test helpers; lambda_package.LOCAL_ONLY);
 - the bundled packages (sdk_bundle.py): exactly the lock's versions, every requirement met
   inside the zip, a complete AWS SDK whose botocore data keeps every service the code calls;
 - every handler, and every app module of the zip, imports in a clean python3.11 virtualenv that
@@ -17,10 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 from iam_rules import RESOURCE_STAR_EXCEPTIONS, iam_findings
-from lambda_package import functions, import_handlers, package_findings
+from lambda_package import (
+    app_files,
+    contents_findings,
+    functions,
+    import_handlers,
+    package_findings,
+)
 from sdk_bundle import SDK_DISTRIBUTIONS, bundle_findings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     for zip_path in sorted({p.zip_path for p in packages if p.zip_path.is_file()}):
         size_mb = zip_path.stat().st_size / 1024 / 1024
         print(f"zip {zip_path.name}: {size_mb:.2f} MB (target <= {args.max_zip_mb} MB)")
+        tops = Counter(name.split("/", 1)[0] for name in app_files(zip_path))
+        counts = ", ".join(f"{top}/ {n}" for top, n in sorted(tops.items()))
+        print(f"zip {zip_path.name}: files of ours: {counts}")
+        findings += contents_findings(zip_path)
         bundle, problems = bundle_findings(zip_path, args.lock)
         findings += problems
         services[zip_path] = sorted(bundle.used_services)

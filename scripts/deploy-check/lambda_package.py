@@ -1,7 +1,8 @@
 """Checks of the Lambda deployment package against the packaged template.
 
 Every function's handler must name a module inside the zip, the zip must stay under the size
-target, and every handler -- and every other module of the app packages in the zip -- must
+target, nothing local-only may be in it (:data:`LOCAL_ONLY`: the local app, the CLIs, test
+helpers), and every handler -- and every other module of the app packages in the zip -- must
 import in a clean virtualenv (no pip, no site-packages) holding nothing but the unzipped
 package, where the bundled AWS SDK must also build a client of every service the code uses
 (sdk_bundle.py) without touching the network. Nothing of the Lambda runtime's own SDK is needed.
@@ -18,17 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sdk_bundle import CLIENTS_SCRIPT
+from sdk_bundle import APP_PACKAGES, CLIENTS_SCRIPT
 
 __all__ = [
+    "LOCAL_ONLY",
     "ImportResult",
     "Package",
+    "app_files",
+    "contents_findings",
     "functions",
     "import_handlers",
     "package_findings",
 ]
 
-APP_PACKAGES = ("handlers", "vote_domain", "projections")
+LOCAL_ONLY = ("votes/local/", "votes/cli.py", "projections/cli.py", "tests/")
+"""Paths (and folders) that must never be in the zip: the local app and its identity provider,
+the `votes` CLI and the projections' commands, the tests. serverless.yml leaves them out."""
+
 
 # Runs in the clean virtualenv, one fresh process per handler: a cold import.
 _IMPORT_ONE = """
@@ -142,6 +149,33 @@ def package_findings(packages: list[Package], root: Path, max_zip_mb: float) -> 
                 names = set(archive.namelist())
             if not any(f in names for f in files):
                 findings.append(f"{package.function}: {files[0]} is not in {package.zip_path.name}")
+    return findings
+
+
+def app_files(zip_path: Path) -> list[str]:
+    """The files of the app packages (:data:`APP_PACKAGES`) in the zip, and any ``tests/``."""
+    with zipfile.ZipFile(zip_path) as archive:
+        names = archive.namelist()
+    tops = (*APP_PACKAGES, "tests")
+    return sorted(n for n in names if not n.endswith("/") and n.split("/", 1)[0] in tops)
+
+
+def _is_test_helper(name: str, source: bytes) -> bool:
+    base = PurePosixPath(name).name
+    if base == "conftest.py" or base.startswith("test_"):
+        return True
+    return name.endswith(".py") and b"import pytest" in source
+
+
+def contents_findings(zip_path: Path) -> list[str]:
+    """Local-only files and test helpers found among the zip's app files."""
+    findings = []
+    with zipfile.ZipFile(zip_path) as archive:
+        for name in app_files(zip_path):
+            if any(name == p or (p.endswith("/") and name.startswith(p)) for p in LOCAL_ONLY):
+                findings.append(f"{zip_path.name}: local-only {name} is in the Lambda package")
+            elif _is_test_helper(name, archive.read(name)):
+                findings.append(f"{zip_path.name}: test helper {name} is in the Lambda package")
     return findings
 
 

@@ -10,7 +10,7 @@ Checked here, without running anything from the zip:
 - every requirement of a packaged distribution (markers evaluated for the python3.11 x86_64
   runtime, requested extras included) is packaged at a version that satisfies it;
 - botocore's data keeps its top-level files and the models of every service the app code
-  creates a client for (``client("name"`` in handlers/, projections/, vote_domain/).
+  creates a client for (``client("name"`` in the app packages, :data:`APP_PACKAGES`).
 
 :data:`CLIENTS_SCRIPT` then builds those clients in the clean virtualenv (lambda_package.py).
 """
@@ -43,7 +43,8 @@ BOTOCORE_DATA_FILES = (
     "sdk-default-configuration.json",
     "_retry.json",
 )
-APP_PACKAGES = ("handlers", "vote_domain", "projections")
+APP_PACKAGES = ("handlers", "votes", "vote_domain", "projections")
+"""The first-party packages the Lambda zip carries."""
 LAMBDA_MARKERS = {
     "python_version": "3.11",
     "python_full_version": "3.11.0",

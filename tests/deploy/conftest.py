@@ -26,6 +26,7 @@ INPUT_GLOBS = (
     "package-lock.json",
     "requirements/*.txt",
     "handlers/**/*.py",
+    "votes/**/*.py",
     "vote_domain/**/*.py",
     "projections/**/*.py",
 )

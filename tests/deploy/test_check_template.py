@@ -36,9 +36,13 @@ def _broken(packaged: Packaged, tmp_path: Path, edit: Any) -> Path:
 
 
 def _rewritten_zip(
-    packaged: Packaged, tmp_path: Path, change: Callable[[str, bytes], bytes | None]
+    packaged: Packaged,
+    tmp_path: Path,
+    change: Callable[[str, bytes], bytes | None],
+    added: dict[str, bytes] | None = None,
 ) -> Path:
-    """A folder with a copy of the zip whose entries ``change`` rewrites (None drops one)."""
+    """A folder with a copy of the zip whose entries ``change`` rewrites (None drops one), with
+    the entries ``added`` (name -> content) besides."""
     zip_name = next(packaged.artifacts.glob("*.zip")).name
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
@@ -50,6 +54,8 @@ def _rewritten_zip(
             data = change(item.filename, source.read(item))
             if data is not None:
                 target.writestr(item, data)
+        for name, data in (added or {}).items():
+            target.writestr(name, data)
     return artifacts
 
 
@@ -64,6 +70,27 @@ def test_the_real_stack_passes_every_check(packaged: Packaged) -> None:
     assert "0 finding(s) in 5 function(s)" in done.stdout
     assert "botocore 1.40.61 / aiobotocore 2.25.1 from the package" in done.stdout
     assert "clients built offline: events, secretsmanager, sns" in done.stdout
+    assert "files of ours: handlers/ " in done.stdout and "local-only" not in done.stdout
+
+
+def test_local_only_code_or_a_test_helper_in_the_zip_fails(
+    packaged: Packaged, tmp_path: Path
+) -> None:
+    # GIVEN the real zip with the local app, the CLI, a test helper and a stray test added
+    local_app = (ROOT / "votes/local/server.py").read_bytes()
+    added = {
+        "votes/local/server.py": local_app,
+        "votes/cli.py": (ROOT / "votes/cli.py").read_bytes(),
+        "tests/serve_process.py": (ROOT / "tests/serve_process.py").read_bytes(),
+        "votes/helper.py": b"import pytest\n",
+    }
+    artifacts = _rewritten_zip(packaged, tmp_path, lambda _, data: data, added)
+    # WHEN the checker looks at it THEN each is a finding
+    done = _check(packaged.template, artifacts, "--no-import")
+    assert done.returncode == 1
+    for name in ("votes/local/server.py", "votes/cli.py", "tests/serve_process.py"):
+        assert f"local-only {name} is in the Lambda package" in done.stdout
+    assert "test helper votes/helper.py is in the Lambda package" in done.stdout
 
 
 def test_a_star_action_fails(packaged: Packaged, tmp_path: Path) -> None:

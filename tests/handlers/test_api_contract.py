@@ -1,4 +1,5 @@
-"""The HTTP API's contract: OpenAPI = routes, error codes -> statuses, identity, cold import."""
+"""The HTTP API's contract: OpenAPI = routes, error codes -> statuses, identity; and the cold
+import of every Lambda entry."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import sys
 import pytest
 
 import vote_domain.errors as domain_errors
-from handlers import errors
-from handlers.api import app
-from handlers.identity import caller_of, parse_groups
-from handlers.openapi import OPERATIONS, document
+from votes.http import errors
+from votes.http.api import resolver
+from votes.http.identity import caller_of, parse_groups
+from votes.http.openapi import OPERATIONS, document
 
 
 def _resolver_routes() -> set[tuple[str, str]]:
     routes = set()
+    app = resolver()
     for route in app._static_routes + app._dynamic_routes:
         path = route.openapi_path  # "/polls/{pollId}" form
         routes.add((route.method.upper(), path))
@@ -123,12 +125,13 @@ def test_caller_needs_access_token_claims(token_use: str | None) -> None:
         caller_of({"requestContext": {"authorizer": {"jwt": {"claims": claims}}}})
 
 
-def test_importing_the_api_handler_loads_no_heavy_modules() -> None:
-    # GIVEN a fresh interpreter WHEN it imports the API Lambda module
+@pytest.mark.parametrize("entry", ["api", "relay", "projector", "migrate", "presignup"])
+def test_importing_a_lambda_entry_loads_no_heavy_modules(entry: str) -> None:
+    # GIVEN a fresh interpreter WHEN it imports a Lambda entry module
     code = (
-        "import sys, handlers.api; "
+        f"import sys, handlers.{entry}; "
         "print(','.join(m for m in ('pydantic_settings', 'vote_domain', 'eventsourcing', "
-        "'aiomysql', 'boto3', 'projections', 'jwt') if m in sys.modules))"
+        "'aiomysql', 'boto3', 'projections', 'jwt', 'pydantic') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # THEN settings, the domain, database drivers and AWS clients wait for the first request

@@ -5,11 +5,16 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from typer.testing import CliRunner
 
-from handlers.cli import app
+from votes import bootstrap, runtime
+from votes.bootstrap import Container
+from votes.cli import app
+from votes.local.idp.users import MIGRATIONS as IDP_MIGRATIONS
+from votes.migrations import all_migrations
 
 runner = CliRunner()
 
@@ -39,24 +44,19 @@ def test_db_migrate_creates_every_table_and_can_run_again(tmp_path: Path) -> Non
     assert "applied" in first.output and "nothing to apply" in second.output
 
 
-def test_every_entry_migrates_the_same_components(tmp_path: Path) -> None:
+def test_every_entry_migrates_the_same_components(
+    tmp_path: Path, app_container: Callable[..., Container]
+) -> None:
     """``votes db migrate``, the local server's and the Lambda's migrations are one list."""
-    from handlers import bootstrap, runtime
-    from handlers.migrate import all_migrations
-    from handlers.settings import Settings
-
     lambda_parts = {m.component for m in all_migrations()}
     assert lambda_parts == {"projections", "relay"}
-    assert {m.component for m in all_migrations(local=True)} == lambda_parts | {"local_idp"}
+    assert {m.component for m in all_migrations(IDP_MIGRATIONS)} == lambda_parts | {"local_idp"}
     # GIVEN the container as the Lambdas build it, and as the local server builds it
     for local in (False, True):
         url = f"sqlite:///{tmp_path / f'c{local}.db'}"
-        bootstrap.configure(settings=Settings(database_url=url), in_process_bus=local)
-        try:
-            applied = runtime.run(bootstrap.container().migrate())
-        finally:
-            runtime.run(bootstrap.close())
-            bootstrap.configure()
+        built = app_container(database_url=url, local=local, migrate=False)
+        applied = runtime.run(built.migrate(IDP_MIGRATIONS if local else ()))
+        runtime.run(bootstrap.close())
         # THEN it applies the event log's and every component's migrations
         expected = {"events"} | lambda_parts | ({"local_idp"} if local else set())
         assert {m.component for m in applied} == expected
@@ -65,7 +65,7 @@ def test_every_entry_migrates_the_same_components(tmp_path: Path) -> None:
 def test_an_unusable_database_is_a_message_not_a_traceback(mysql_server_url: str) -> None:
     missing = mysql_server_url.rsplit("/", 1)[0] + "/votes_no_such_database"
     done = subprocess.run(
-        [sys.executable, "-m", "handlers.cli", "db", "migrate", "--database", missing],
+        [sys.executable, "-m", "votes.cli", "db", "migrate", "--database", missing],
         capture_output=True,
         text=True,
     )

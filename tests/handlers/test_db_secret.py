@@ -12,9 +12,9 @@ import pymysql
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from handlers.bootstrap import database_url, open_store
-from handlers.db_secret import DatabaseSecret
-from handlers.settings import Settings
+from votes.bootstrap import database_url, open_store
+from votes.db_secret import DatabaseSecret
+from votes.settings import Settings
 
 
 class FakeSecret:
@@ -63,7 +63,7 @@ def mysql_login(
 ) -> Iterator[tuple[str, str, Any]]:
     """A MySQL user of its own with access to a fresh database: (user, database, admin conn);
     the secret may be re-read at every refusal."""
-    monkeypatch.setattr("handlers.db_secret.REREAD_INTERVAL_S", 0.0)
+    monkeypatch.setattr("votes.db_secret.REREAD_INTERVAL_S", 0.0)
     parts = urlsplit(fresh_mysql_url)
     admin = pymysql.connect(
         host=parts.hostname,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 from aws_fixtures import aws, bus_to_queue, drain_queue, moto_endpoint  # noqa: F401
 
-from handlers import bootstrap, migrate, presignup, relay, runtime
-from handlers.settings import Settings
+from handlers import migrate, presignup, relay
 from vote_domain import VotingService
+from votes import runtime
+from votes.bootstrap import Container
+from votes.custom_resource import PHYSICAL_ID
+from votes.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
 
@@ -67,28 +70,13 @@ class Context:
 
 
 @pytest.fixture
-def container_on(tmp_path: Path) -> Iterator[Any]:
-    """Configure the process container with the given settings; closed afterwards."""
+def container_on(app_container: Callable[..., Container]) -> Callable[..., Container]:
+    """Configure the process container with the given settings fields (not migrated)."""
 
-    def configure(**settings: Any) -> Settings:
-        built = Settings(region="us-east-1", **settings)
-        bootstrap.configure(settings=built)
-        return built
+    def configure(**fields: Any) -> Container:
+        return app_container(Settings(region="us-east-1", **fields), migrate=False)
 
-    yield configure
-
-    async def close_clients() -> None:
-        relays = [relay._scheduled] if relay._scheduled else []
-        if bootstrap._container is not None:
-            relays += [getattr(f, "__self__", None) for f in bootstrap._container.listeners]
-        for each in relays:
-            if isinstance(each, relay.Relay):
-                await each.aclose()
-        await bootstrap.close()
-
-    runtime.run(close_clients())
-    relay._scheduled = None
-    bootstrap.configure()
+    return configure
 
 
 def table_names(database: Path) -> set[str]:
@@ -112,12 +100,12 @@ def test_migrate_creates_every_table_and_answers_cloudformation(
     )
     (answer,) = cloudformation.responses
     assert answer["Status"] == "SUCCESS"
-    assert answer["PhysicalResourceId"] == migrate.PHYSICAL_ID
+    assert answer["PhysicalResourceId"] == PHYSICAL_ID
     assert answer["StackId"] == event["StackId"] and answer["RequestId"] == event["RequestId"]
     assert answer["LogicalResourceId"] == "DatabaseSchema"
     assert cloudformation.headers[0]["Content-Type"] == ""
 
-    update = {**event, "RequestType": "Update", "PhysicalResourceId": migrate.PHYSICAL_ID}
+    update = {**event, "RequestType": "Update", "PhysicalResourceId": PHYSICAL_ID}
     assert migrate.handler(update, Context())["Data"] == {"Applied": "none"}
     assert cloudformation.responses[1]["Status"] == "SUCCESS"
 
@@ -131,7 +119,7 @@ def test_migrate_delete_changes_nothing(
     assert migrate.handler(event, Context())["Status"] == "SUCCESS"
     assert not database.exists()
     (answer,) = cloudformation.responses
-    assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == migrate.PHYSICAL_ID
+    assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == PHYSICAL_ID
 
 
 def test_migrate_failure_is_reported_not_left_hanging(
@@ -185,18 +173,17 @@ def test_presignup_leaves_admin_created_users_alone(monkeypatch: pytest.MonkeyPa
 
 def test_scheduled_relay_catches_up(container_on: Any, tmp_path: Path, aws: str) -> None:  # noqa: F811
     bus, queue_url = bus_to_queue(aws)
-    settings = container_on(database_url=f"sqlite:///{tmp_path / 'relay.db'}", event_bus_name=bus)
-    built = bootstrap.container()
+    built = container_on(database_url=f"sqlite:///{tmp_path / 'relay.db'}", event_bus_name=bus)
 
     async def commit_without_fast_path() -> None:
-        await migrate.migrate()
+        await built.migrate()
         service = VotingService(built.store)  # as if every fast path had failed
         await service.register_voter("alice")
         poll = await service.create_poll("alice", "Lunch?", ["Pizza", "Salad"])
         await service.cast_vote(poll.id, "alice", "Salad")
 
     runtime.run(commit_without_fast_path())
-    assert settings.event_bus_name == bus
+    assert built.settings.event_bus_name == bus
     assert relay.handler(load("scheduled_event.json"), Context()) == {"published": 3}
     assert relay.handler(load("scheduled_event.json"), Context()) == {"published": 0}
     messages = drain_queue(aws, queue_url, expect=3)
@@ -209,11 +196,10 @@ def test_the_container_relays_each_commit_at_once(
     aws: str,  # noqa: F811
 ) -> None:
     bus, queue_url = bus_to_queue(aws)
-    container_on(database_url=f"sqlite:///{tmp_path / 'fast.db'}", event_bus_name=bus)
-    built = bootstrap.container()
+    built = container_on(database_url=f"sqlite:///{tmp_path / 'fast.db'}", event_bus_name=bus)
 
     async def vote() -> None:
-        await migrate.migrate()
+        await built.migrate()
         await built.service.register_voter("bob")
 
     runtime.run(vote())

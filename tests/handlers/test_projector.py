@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +14,16 @@ import pytest
 from aws_fixtures import aws, bus_to_queue, moto_endpoint, unique  # noqa: F401
 from eventsourcing.persistence import OperationalError
 
-from handlers import bootstrap, projector, runtime
-from handlers.projector import parse_record, process_batch
-from handlers.relay import MIGRATIONS as RELAY_MIGRATIONS
-from handlers.relay import Relay
-from handlers.settings import Settings
-from projections.projector import TallyProjector
-from projections.query import all_tallies
-from projections.schema import MIGRATIONS as TALLY_MIGRATIONS
+from handlers import projector
+from projections import MIGRATIONS as TALLY_MIGRATIONS
+from projections import TallyProjector, all_tallies
 from vote_domain import EventStore, VotingService
+from votes import bootstrap
+from votes.bootstrap import Container
+from votes.projector import parse_record, process_batch
+from votes.relay import MIGRATIONS as RELAY_MIGRATIONS
+from votes.relay import Relay
+from votes.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
 
@@ -130,7 +131,6 @@ def test_parse_record_rebuilds_the_committed_event() -> None:
     assert event.id == detail["position"] == 4
     assert event.topic == "vote_domain.model.ballot:Ballot.VoteCast"
     assert json.loads(event.state) == detail["data"]
-    assert event.to_notification().id == 4
     eventbridge = json.loads((EVENTS / "eventbridge_vote_cast.json").read_text())
     assert eventbridge["detail"] == detail
 
@@ -187,7 +187,11 @@ def lambda_record(message: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def lambda_container(tmp_path: Path, aws: str) -> Iterator[tuple[Settings, str]]:  # noqa: F811
+def lambda_container(
+    tmp_path: Path,
+    aws: str,  # noqa: F811
+    app_container: Callable[..., Container],
+) -> tuple[Settings, str]:
     """The projector Lambda's container on a fresh SQLite file, publishing to a moto SNS
     topic that an SQS queue subscribes to; yields (settings, queue url)."""
     sns = boto3.client("sns", endpoint_url=aws, region_name="us-east-1")
@@ -208,18 +212,8 @@ def lambda_container(tmp_path: Path, aws: str) -> Iterator[tuple[Settings, str]]
         tally_topic_arn=topic_arn,
         region="us-east-1",
     )
-    bootstrap.configure(settings=settings)
-    projector._projector = None
-    runtime.run(bootstrap.container().migrate())
-    try:
-        yield settings, queue_url
-    finally:
-        live = projector._projector
-        if live is not None and live.publisher is not None:
-            runtime.run(live.publisher.aclose())
-        projector._projector = None
-        runtime.run(bootstrap.close())
-        bootstrap.configure()
+    app_container(settings)
+    return settings, queue_url
 
 
 def test_lambda_handler_projects_and_publishes_to_sns(
@@ -231,9 +225,9 @@ def test_lambda_handler_projects_and_publishes_to_sns(
     event["Records"].append(poison_records(event["Records"][0])[0])
     assert projector.handler(event, None) == {"batchItemFailures": [{"itemIdentifier": "poison-0"}]}
     # a warm invocation reuses the container and its projector
-    kept = projector._projector
+    kept = bootstrap.container().projector
     assert projector.handler({"Records": []}, None) == {"batchItemFailures": []}
-    assert projector._projector is kept
+    assert bootstrap.container().projector is kept
 
     sqs = boto3.client("sqs", endpoint_url=aws, region_name="us-east-1")
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]

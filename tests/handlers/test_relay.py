@@ -10,9 +10,9 @@ import pytest
 from aws_fixtures import aws, bus_to_queue, drain_queue, moto_endpoint  # noqa: F401
 from eventsourcing.persistence import Recording
 
-from handlers.relay import MIGRATIONS, RELAY_NAME, Relay, RelayFailed
-from handlers.relay_events import detail_type, event_of_detail
 from vote_domain import EventStore, VotingService
+from votes.relay import MIGRATIONS, RELAY_NAME, Relay, RelayFailed
+from votes.relay.events import detail_type, event_of_detail
 
 EXPECTED_TYPES = ["VoterRegistered", "PollCreated", "VoteCast", "VoteChanged", "VoteRetracted"]
 

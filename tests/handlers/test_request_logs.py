@@ -12,10 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from api_events import load_event
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, Recording
 from lambda_context import LambdaContext
 
-from handlers.observability import logger
+from vote_domain import EventStore
+from votes.observability import logger
 
 SECRET = "s3cret-token-value"
 
@@ -61,10 +62,10 @@ def test_the_lambda_logs_each_request_once_without_its_query_string(
 
 
 async def test_the_local_gateway_returns_and_logs_a_request_id(log_lines: io.StringIO) -> None:
-    from handlers.local.gateway import RouteTable
-    from handlers.local.server import ApiGateway
-    from handlers.local.tokens import TokenGate
-    from handlers.openapi import routes
+    from votes.http.openapi import routes
+    from votes.local.gateway import RouteTable
+    from votes.local.server import ApiGateway
+    from votes.local.tokens import TokenGate
 
     gateway = ApiGateway(RouteTable(routes()), TokenGate(None), max_body=1024)  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app=gateway)
@@ -99,19 +100,21 @@ class RefusingEvents:
 
 
 async def test_the_relay_logs_refused_entries_as_json_with_their_ids(
-    log_lines: io.StringIO,
+    log_lines: io.StringIO, sqlite_store: EventStore
 ) -> None:
     import uuid
 
-    from handlers.relay import Relay
+    from votes.relay import MIGRATIONS, Relay
+
+    await sqlite_store.migrate(MIGRATIONS)
 
     ballot = uuid.uuid4()
     state = b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T12:00:00+00:00"}}'
     notification = Notification(
         id=7, originator_id=ballot, originator_version=2, topic="m:Ballot.VoteCast", state=state
     )
-    relay = Relay(None, "bus", client=RefusingEvents(), backoff=0)  # type: ignore[arg-type]
-    await relay.publish_notifications([notification])
+    relay = Relay(sqlite_store, "bus", client=RefusingEvents(), backoff=0)
+    await relay.publish([Recording(domain_event=None, notification=notification)])  # type: ignore[arg-type]
     (warning,) = [r for r in records(log_lines) if r["level"] == "WARNING"]
     assert warning["message"] == "EventBridge refused entries"
     assert warning["error_codes"] == ["ThrottlingException"]
@@ -119,21 +122,22 @@ async def test_the_relay_logs_refused_entries_as_json_with_their_ids(
 
 
 def test_an_events_time_is_read_from_its_stored_state() -> None:
-    from handlers.relay_events import event_time
+    from votes.relay.events import event_time
 
     stamp = b'{"timestamp":{"_type_":"datetime_iso","_data_":"1970-01-01T00:00:01.5+00:00"}}'
     assert event_time(stamp) == 1.5
-    assert event_time(b'{"timestamp":"1970-01-01T00:00:02"}') == 2.0  # naive: UTC
+    naive = b'{"timestamp":{"_type_":"datetime_iso","_data_":"1970-01-01T00:00:02"}}'
+    assert event_time(naive) == 2.0  # read as UTC
     assert event_time(b"{}") is None and event_time(b"[]") is None and event_time(b"x") is None
 
 
 async def test_the_local_bus_logs_what_it_projected_and_its_lag(
     tmp_path: Any, log_lines: io.StringIO
 ) -> None:
-    from handlers.local.bus import InProcessBus
     from projections import TallyProjector
     from projections.schema import migrate as migrate_tallies
     from vote_domain import VotingService, connect
+    from votes.local.bus import InProcessBus
 
     store = connect(f"sqlite:///{tmp_path / 'bus.db'}")
     await store.migrate()

@@ -8,7 +8,7 @@ import random
 
 from api_events import load_event
 
-from handlers.resolver import ConcurrentHttpResolver
+from votes.http.resolver import ConcurrentHttpResolver
 
 
 async def test_concurrent_requests_never_see_each_others_event() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import boto3
 import httpx
+from serve_process import ServeProcess
 
-from handlers.local.process import ServeProcess
 from vote_domain.stores import EventStore, connect
 
 __all__ = ["PASSWORD", "LiveApp", "Tokens"]

@@ -18,10 +18,10 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
-from handlers.relay_events import detail_of, detail_type
 from projections import migrate
 from vote_domain import VotingService
 from vote_domain.stores import connect
+from votes.relay.events import detail_of, detail_type
 
 __all__ = ["History", "envelope", "sqs_record", "write_history"]
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from handlers import bootstrap, projector
-from handlers.settings import Settings
+from handlers import projector
+from votes import bootstrap
+from votes.settings import Settings
 
 
 def main() -> None:

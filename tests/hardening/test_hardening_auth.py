@@ -8,7 +8,7 @@ an ID token or a refresh token as bearer is a 401 (see docs/threat-model.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -210,15 +210,15 @@ def test_spellings_of_one_poll_id_are_one_ballot(app: LiveApp, people: dict[str,
 # -- on AWS: what API Gateway's JWT authorizer lets through reaches the Lambda as claims -------
 
 
-def test_the_lambda_refuses_id_token_claims_as_the_local_gateway_does(tmp_path: Path) -> None:
+def test_the_lambda_refuses_id_token_claims_as_the_local_gateway_does(
+    tmp_path: Path, app_container: Callable[..., Any]
+) -> None:
     """API Gateway's JWT authorizer accepts an ID token too (its ``aud`` is our client) unless
     the route requires an access-token scope; the Lambda must then refuse it itself, so that
     AWS and the local app take the same tokens (access tokens only)."""
     import json as _json
 
-    from handlers import bootstrap, runtime
     from handlers.api import handler
-    from handlers.settings import Settings
 
     event = _json.loads((Path(__file__).parents[1] / "events" / "api_list_polls.json").read_text())
     claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
@@ -229,11 +229,6 @@ def test_the_lambda_refuses_id_token_claims_as_the_local_gateway_does(tmp_path: 
         {"token_use": "id", "aud": "4l1ctq8v0pn7q2u5shc3h2l0ba", "cognito:username": "alice"}
     )
     event["requestContext"]["authorizer"]["jwt"]["scopes"] = None
-    bootstrap.configure(settings=Settings(database_url=f"sqlite:///{tmp_path / 'lambda.db'}"))
-    try:
-        runtime.run(bootstrap.container().migrate())
-        response = handler(event, LambdaContext())
-    finally:
-        runtime.run(bootstrap.close())
-        bootstrap.configure()
+    app_container(database_url=f"sqlite:///{tmp_path / 'lambda.db'}")
+    response = handler(event, LambdaContext())
     assert response["statusCode"] == 401, response

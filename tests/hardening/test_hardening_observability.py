@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,9 @@ import pytest
 from hardening_history import body_of, sqs_record, write_history
 from lambda_context import LambdaContext
 
-from handlers import bootstrap, observability, projector, runtime
-from handlers.observability import set_metrics_enabled
-from handlers.settings import Settings
+from handlers import projector
+from votes import bootstrap
+from votes.bootstrap import Container
 
 EVENTS = Path(__file__).parents[1] / "events"
 CAPTURED_POLL = "6f1c2b3a-9d8e-4f7a-b6c5-d4e3f2a1b0c9"
@@ -107,7 +106,7 @@ def lambda_stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[Output]:
     function without ``LogFormat: JSON``)."""
     import logging
 
-    from handlers.observability import logger
+    from votes.observability import logger
 
     out = Output(capsys)
     powertools = logger.registered_handler
@@ -126,25 +125,11 @@ def lambda_stdout(capsys: pytest.CaptureFixture[str]) -> Iterator[Output]:
         powertools.stream = old_stream
 
 
-@contextmanager
-def metrics_on() -> Iterator[None]:
-    """EMF metrics on, as on Lambda (the local app turns them off in its process)."""
-    before = observability._metrics_enabled
-    set_metrics_enabled(True)
-    try:
-        yield
-    finally:
-        set_metrics_enabled(before)
-
-
 @pytest.fixture
-def lambda_api(tmp_path: Path) -> Iterator[None]:
-    bootstrap.configure(settings=Settings(database_url=f"sqlite:///{tmp_path / 'obs.db'}"))
-    runtime.run(bootstrap.container().migrate())
-    with metrics_on():
-        yield
-    runtime.run(bootstrap.close())
-    bootstrap.configure()
+def lambda_api(tmp_path: Path, app_container: Callable[..., Container]) -> None:
+    """The API Lambda's container, EMF metrics on (as on Lambda; the local app turns them off
+    in its process)."""
+    app_container(database_url=f"sqlite:///{tmp_path / 'obs.db'}")
 
 
 def call(event: dict[str, Any]) -> int:
@@ -221,16 +206,11 @@ def test_error_logs_are_json_with_the_request_id_as_correlation_id(
 
 
 @pytest.fixture
-def lambda_projector(tmp_path: Path) -> Iterator[Any]:
+def lambda_projector(tmp_path: Path, app_container: Callable[..., Container]) -> Any:
     url = f"sqlite:///{tmp_path / 'proj.db'}"
     history = write_history(url, polls=1, voters=5, moves=10)
-    bootstrap.configure(settings=Settings(database_url=url))
-    projector._projector = None
-    with metrics_on():
-        yield history
-    projector._projector = None
-    runtime.run(bootstrap.close())
-    bootstrap.configure()
+    app_container(database_url=url, migrate=False)
+    return history
 
 
 def test_projector_logs_are_json_with_each_events_ids(

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +24,22 @@ import pytest
 from aws_fixtures import aws, moto_endpoint, unique  # noqa: F401
 from hardening_history import History, body_of, counts_of, sqs_record, write_history
 
-from handlers import bootstrap, projector, runtime
-from handlers.settings import Settings
+from handlers import projector
 from projections import all_tallies
 from projections.verify import verify
+from votes import bootstrap, runtime
+from votes.bootstrap import Container
 
 WORKER = Path(__file__).with_name("hardening_projector_worker.py")
 
 
-def _use_lambda_container(url: str) -> None:
-    bootstrap.configure(settings=Settings(database_url=url))
-    projector._projector = None
-
-
 @pytest.fixture
-def sqlite_history(tmp_path: Path) -> Iterator[tuple[str, History]]:
+def sqlite_history(tmp_path: Path, app_container: Callable[..., Container]) -> tuple[str, History]:
+    """A history written to a SQLite file, and the projector Lambda's container on it."""
     url = f"sqlite:///{tmp_path / 'projector.db'}"
     history = write_history(url)
-    _use_lambda_container(url)
-    try:
-        yield url, history
-    finally:
-        projector._projector = None
-        runtime.run(bootstrap.close())
-        bootstrap.configure()
+    app_container(database_url=url, migrate=False)
+    return url, history
 
 
 def _assert_tallies_right(history: History) -> None:
@@ -191,7 +183,7 @@ def test_poison_messages_go_to_the_dead_letter_queue_and_the_rest_applies(
 
 @pytest.mark.mysql
 def test_handler_sigkilled_mid_batch_then_redelivered_ends_equal_to_replay(
-    fresh_mysql_url: str, tmp_path: Path
+    fresh_mysql_url: str, tmp_path: Path, app_container: Callable[..., Container]
 ) -> None:
     history = write_history(fresh_mysql_url, voters=30, moves=200, seed=10)
     rnd = random.Random(11)
@@ -231,10 +223,5 @@ def test_handler_sigkilled_mid_batch_then_redelivered_ends_equal_to_replay(
         next_batch = max(0, next_batch - rnd.randint(0, 1))
     assert kills == 5
 
-    _use_lambda_container(fresh_mysql_url)
-    try:
-        _assert_tallies_right(history)
-    finally:
-        projector._projector = None
-        runtime.run(bootstrap.close())
-        bootstrap.configure()
+    app_container(database_url=fresh_mysql_url, migrate=False)
+    _assert_tallies_right(history)

@@ -318,10 +318,12 @@ class MySQLEventStore(EventStore):
         if self._hwm is None or self._hwm.done():
             self.gate_waits += 1
             self._hwm = asyncio.ensure_future(self._run.read_with(sql.high_water_mark))
+        shared = self._hwm
         try:
-            hwm = await asyncio.shield(self._hwm)
+            hwm = await asyncio.shield(shared)
         finally:
-            if self._hwm is not None and self._hwm.done():
+            # Another caller may have cleared or replaced it meanwhile: clear only our own.
+            if self._hwm is shared and shared.done():
                 self._hwm = None
         self._safe = max(self._safe, hwm)
         return self._safe

@@ -44,7 +44,10 @@ class SQLiteTransaction(Transaction):
         return await self._call(lambda c: c.execute(sql, params).fetchall())
 
     async def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> None:
-        await self._call(lambda c: c.executemany(sql, seq_of_params) and None)
+        def run(c: sqlite3.Connection) -> None:
+            c.executemany(sql, seq_of_params)
+
+        await self._call(run)
 
     async def insert_events(
         self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None

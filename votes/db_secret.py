@@ -1,0 +1,86 @@
+"""The database login from an RDS-managed Secrets Manager secret, re-read when it rotates.
+
+On AWS the database URL is made from ``VOTES_DATABASE_SECRET_ARN`` (JSON ``{"username",
+"password"}``, managed by RDS) and ``VOTES_DATABASE_HOST`` / ``_PORT`` / ``_NAME``. RDS rotates
+that password (about weekly); connections open at the time stay logged in, new ones are refused
+(MySQL error 1045). The event store then asks :meth:`DatabaseSecret.fresh_login` once for the
+login again, which re-reads the secret (at most once per ``min_interval`` seconds, however
+many connections were refused at the same moment) and the store connects again with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+__all__ = ["REREAD_INTERVAL_S", "DatabaseSecret", "SecretReader", "secrets_manager_reader"]
+
+REREAD_INTERVAL_S = 1.0
+"""The secret is read again at most this often (refusals within it share one read)."""
+
+SecretReader = Callable[[], Mapping[str, Any]]
+"""Reads the secret's current value (blocking): a mapping with ``username`` and ``password``."""
+
+
+def secrets_manager_reader(secret_arn: str, region: str) -> SecretReader:
+    """A reader of one Secrets Manager secret holding JSON ``{"username", "password"}``."""
+    client: Any = None
+
+    def read() -> Mapping[str, Any]:
+        nonlocal client
+        if client is None:
+            # Lazy: boto3 takes 130-250 ms to import (python -X importtime after the app's
+            # other imports, loaded 2-core machine); the local app and the CLI never need it.
+            import boto3
+
+            client = boto3.client("secretsmanager", region_name=region)
+        value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
+        secret = json.loads(value)
+        if not isinstance(secret, dict):
+            raise ValueError("the database secret is not a JSON object")
+        return secret
+
+    return read
+
+
+class DatabaseSecret:
+    """The database login kept in a secret: read on first use, re-read after a refusal."""
+
+    def __init__(self, read: SecretReader, *, min_interval: float | None = None) -> None:
+        self._read = read
+        self.min_interval = REREAD_INTERVAL_S if min_interval is None else min_interval
+        self._login: dict[str, str] | None = None
+        self._read_at = float("-inf")
+        self._lock: asyncio.Lock | None = None
+
+    def login(self) -> dict[str, str]:
+        """``{"user", "password"}``: as last read, reading the secret if never read (blocking)."""
+        if self._login is None:
+            self._refresh()
+        assert self._login is not None
+        return dict(self._login)
+
+    def url(self, host: str, port: int, database: str) -> str:
+        """``mysql://user:password@host:port/database`` with the current login (blocking)."""
+        login = self.login()
+        user, password = quote(login["user"], safe=""), quote(login["password"], safe="")
+        return f"mysql://{user}:{password}@{host}:{port}/{database}"
+
+    async def fresh_login(self) -> dict[str, str]:
+        """The login after the server refused the last one: the secret is read again, unless
+        it was read less than ``min_interval`` seconds ago (a concurrent refusal did)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if time.monotonic() - self._read_at >= self.min_interval:
+                await asyncio.to_thread(self._refresh)
+            return self.login()
+
+    def _refresh(self) -> None:
+        secret = self._read()
+        self._login = {"user": str(secret["username"]), "password": str(secret["password"])}
+        self._read_at = time.monotonic()

@@ -1,0 +1,23 @@
+"""``POST /voters``: register the caller (201 the first time, 200 after)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+
+from votes.http.bodies import RegisterBody
+from votes.http.resolver import ConcurrentHttpResolver
+from votes.http.responses import json_response
+from votes.http.routes._context import body, caller, container
+
+__all__ = ["register"]
+
+
+def register(app: ConcurrentHttpResolver) -> None:
+    @app.post("/voters")
+    async def register_voter() -> Response[str]:
+        who = caller(app)
+        data = body(app, RegisterBody, optional=True)
+        registration = await container().service.register_voter(
+            who.subject, data.display_name or who.username
+        )
+        return json_response(201 if registration.created else 200, registration.voter)

@@ -1,0 +1,86 @@
+"""The browser client of the local app: ``/config.json`` and the built files of client/dist.
+
+``/config.json`` is the client's runtime configuration, pointing it at this very server (the
+API at ``/``, the local Cognito at ``/cognito``). The built client is served at ``/``; a
+browser navigating to a client route (``Accept: text/html``, no file of that name) gets
+``index.html`` so the single-page app can route it, while API calls fall through to the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+
+from votes.settings import Settings
+
+__all__ = ["ClientSite", "config_endpoint"]
+
+
+def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
+    """``GET /config.json`` for the client, with URLs of the host the browser used."""
+
+    async def endpoint(request: Request) -> Response:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        return JSONResponse(
+            {
+                "apiUrl": base,
+                "region": settings.region,
+                "userPoolId": settings.user_pool_id,
+                "userPoolClientId": settings.user_pool_client_id,
+                "cognitoEndpoint": f"{base}/cognito",
+                "liveResults": settings.live_results,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    return endpoint
+
+
+class ClientSite:
+    """Serves the built client from ``dist`` when a request is for it."""
+
+    def __init__(self, dist: Path) -> None:
+        self.dist = dist.resolve()
+        self.index = self.dist / "index.html"
+        self._files = StaticFiles(directory=str(self.dist), check_dir=False)
+
+    @property
+    def available(self) -> bool:
+        return self.index.is_file()
+
+    def wants(self, scope: Scope) -> bool:
+        """True if this GET/HEAD is for a file of the client or a browser navigation.
+
+        API calls (no ``text/html`` in Accept, no file extension) never touch the disk here.
+        """
+        if scope["method"] not in ("GET", "HEAD"):
+            return False
+        path: str = scope["path"]
+        accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+        navigation = b"text/html" in accept
+        looks_like_file = "." in path.rsplit("/", 1)[-1] and path != "/openapi.json"
+        if not (navigation or looks_like_file or path == "/") or not self.available:
+            return False
+        if path == "/" or (looks_like_file and self._file(path) is not None):
+            return True
+        has_token = any(k == b"authorization" for k, _ in scope["headers"])
+        return navigation and not has_token and path != "/openapi.json"
+
+    def _file(self, path: str) -> Path | None:
+        candidate = (self.dist / path.lstrip("/")).resolve()
+        if candidate.is_file() and candidate.is_relative_to(self.dist):
+            return candidate
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if path != "/" and self._file(path) is not None:
+            await self._files(scope, receive, send)
+            return
+        response = FileResponse(self.index, headers={"Cache-Control": "no-cache"})
+        await response(scope, receive, send)

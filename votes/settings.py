@@ -1,0 +1,97 @@
+"""Every setting of the app, read once from the environment (prefix ``VOTES_``).
+
+The same object configures the Lambda functions (values from the function's environment, see
+serverless.yml) and the local app (``votes serve`` sets the database, admins and its own URL).
+
+Database: ``VOTES_DATABASE_URL`` (``sqlite:///./votes.db`` or ``mysql://user:pw@host:3306/db``),
+or on AWS ``VOTES_DATABASE_SECRET_ARN`` + ``VOTES_DATABASE_HOST`` + ``VOTES_DATABASE_NAME``
+(the secret is RDS-managed JSON ``{"username", "password"}``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings"]
+
+DEFAULT_DATABASE_URL = "sqlite:///./votes.db"
+
+
+class Settings(BaseSettings):
+    """The app's configuration; each field is the environment variable ``VOTES_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="VOTES_", extra="ignore", frozen=True)
+
+    # -- database ------------------------------------------------------------------------------
+    database_url: str | None = None
+    """sqlite:///<path> or mysql://user:password@host:port/db; wins over the secret."""
+    database_secret_arn: str | None = None
+    """Secrets Manager secret holding {"username", "password"} (RDS-managed)."""
+    database_host: str | None = None
+    database_port: int = 3306
+    database_name: str = "votes"
+    database_pool_size: int = Field(default=10, ge=1)
+    """Connections per process (MySQL)."""
+
+    # -- AWS integration ----------------------------------------------------------------------
+    region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("VOTES_REGION", "AWS_REGION")
+    )
+    event_bus_name: str | None = None
+    """Custom EventBridge bus the relay publishes to (None: no EventBridge, local app)."""
+    event_source: str = "votes"
+    """EventBridge ``source`` of every relayed event."""
+    tally_topic_arn: str | None = None
+    """SNS topic that receives TallyUpdated (None: in-process publisher only)."""
+    relay_batch_size: int = Field(default=10, ge=1, le=10)
+    """Events per EventBridge PutEvents call (at most 10)."""
+
+    # -- HTTP ----------------------------------------------------------------------------------
+    allowed_origin: str = "http://localhost:5173"
+    """CORS origin of the browser client (the Vite dev server locally, CloudFront on AWS)."""
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Larger request bodies are refused with 413."""
+    log_level: str = "INFO"
+
+    # -- identity ------------------------------------------------------------------------------
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Usernames put in the ``admins`` group by the local identity provider (comma-separated)."""
+    user_pool_id: str = "us-east-1_votesLocal"
+    """Cognito user pool id (on AWS the real one; locally the local IdP's)."""
+    user_pool_client_id: str = "voteslocalclient"
+    """Cognito app client id: the ``aud`` / ``client_id`` tokens must carry."""
+    issuer: str | None = None
+    """Token issuer; default: Cognito's ``https://cognito-idp.<region>.amazonaws.com/<pool>``,
+    or ``<public_url>/cognito/<pool>`` when the local IdP runs (``public_url`` set)."""
+
+    # -- local app -----------------------------------------------------------------------------
+    public_url: str | None = None
+    """The local app's own base URL, e.g. http://127.0.0.1:8000 (set by ``votes serve``)."""
+    idp_key_file: Path = Path(".votes/idp-key.pem")
+    """RSA private key (PEM) the local IdP signs tokens with; created when missing."""
+    idp_access_token_ttl: int = Field(default=3600, ge=60)
+    """Lifetime of local ID / access tokens, in seconds."""
+    idp_refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=60)
+    client_dist: Path = Path("client/dist")
+    """The built browser client served at ``/`` (when it exists)."""
+    live_results: Literal["sse", "poll"] = "sse"
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @property
+    def token_issuer(self) -> str:
+        """The ``iss`` every accepted token carries."""
+        if self.issuer:
+            return self.issuer.rstrip("/")
+        if self.public_url:
+            return f"{self.public_url.rstrip('/')}/cognito/{self.user_pool_id}"
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"

@@ -1,0 +1,35 @@
+"""Reading a poll's results for the API: the live tally, or one folded from the log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from projections import Tally, get_tally, tally_at
+from vote_domain import EventStore, VotingService
+
+__all__ = ["read_tally"]
+
+
+async def read_tally(
+    service: VotingService,
+    store: EventStore,
+    poll_id: str,
+    *,
+    at: datetime | None = None,
+    position: int | None = None,
+) -> Tally:
+    """The tally of ``poll_id``: now (from the projection), or as of ``at`` / ``position``
+    (time travel over the log). PollNotFound when there is no such poll; a poll nobody voted
+    in yet has a tally of zeros."""
+    poll = await service.get_poll(poll_id)  # validates the id; PollNotFound if unknown
+    pid = str(poll.id)
+    if at is None and position is None:
+        tally = await get_tally(store, pid)
+    else:
+        tally = await tally_at(store, pid, at=at, position=position)
+    if tally is None:
+        return Tally.empty(pid, poll.options)
+    if tally.counts.keys() != set(poll.options):
+        counts = {o: tally.counts.get(o, 0) for o in poll.options}
+        tally = tally.model_copy(update={"counts": counts})
+    return tally
