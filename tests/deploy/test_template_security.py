@@ -91,7 +91,7 @@ def test_only_the_publisher_role_may_use_the_key_and_only_through_sns(
 ) -> None:
     users = {}
     for role in _of_type(resources, "AWS::IAM::Role"):
-        for statement in _statements(resources, role) if role != "DbProxyRole" else []:
+        for statement in _statements(resources, role):
             actions = {a for a in _as_list(statement["Action"]) if a.startswith("kms:")}
             if actions:
                 users[role] = (actions, statement)
