@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from handlers.bootstrap import Container
     from projections.tally import Tally
 
-__all__ = ["read_tally"]
+__all__ = ["read_tally", "read_totals"]
 
 
 async def read_tally(
@@ -33,3 +33,12 @@ async def read_tally(
         counts = {o: tally.counts.get(o, 0) for o in poll.options}
         tally = tally.model_copy(update={"counts": counts})
     return tally
+
+
+async def read_totals(c: Container, poll_ids: list[str]) -> dict[str, int]:
+    """The current number of votes in each of ``poll_ids`` (0 for a poll without a tally
+    yet), from the live projection in one read."""
+    from projections.query import get_tallies
+
+    tallies = await get_tallies(c.store, list(poll_ids))
+    return {pid: tallies[pid].total if pid in tallies else 0 for pid in poll_ids}

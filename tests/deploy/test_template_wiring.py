@@ -16,6 +16,7 @@ from tests.deploy.conftest import Packaged
 PUBLIC_ROUTES = {"GET /health", "GET /openapi.json"}
 AUTHORIZED_ROUTES = {
     "POST /voters",
+    "GET /voters/me/ballots",
     "GET /polls",
     "POST /polls",
     "GET /polls/{pollId}",

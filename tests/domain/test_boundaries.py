@@ -70,6 +70,7 @@ PUBLIC_API = [
     "PollNotFound",
     "PollView",
     "Registration",
+    "ResultsHidden",
     "RuleViolation",
     "Transaction",
     "Unavailable",
