@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     or ``<public_url>/cognito/<pool>`` when the local IdP runs (``public_url`` set)."""
     auto_confirm_signups: bool = False
     """Cognito pre sign-up trigger confirms new users at once (dev stages only)."""
+    password_minimum_length: int = Field(default=8, ge=6, le=99)
+    password_require_lowercase: bool = True
+    password_require_uppercase: bool = True
+    password_require_numbers: bool = True
+    password_require_symbols: bool = False
+    """The user pool's password policy: the local IdP enforces it and /config.json tells the
+    client. The defaults are deploy/cognito.yml's ``PasswordPolicy`` (a deploy test checks)."""
 
     # -- local app -----------------------------------------------------------------------------
     public_url: str | None = None
@@ -89,6 +96,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    @property
+    def password_policy(self) -> dict[str, int | bool]:
+        """The password policy as /config.json gives it to the client."""
+        return {
+            "minimumLength": self.password_minimum_length,
+            "requireLowercase": self.password_require_lowercase,
+            "requireUppercase": self.password_require_uppercase,
+            "requireNumbers": self.password_require_numbers,
+            "requireSymbols": self.password_require_symbols,
+        }
 
     @property
     def token_issuer(self) -> str:

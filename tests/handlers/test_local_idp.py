@@ -410,3 +410,28 @@ def test_amazon_cognito_identity_js_signs_up_logs_in_and_refreshes(local_idp: Lo
     for token in (out["accessToken"], out["refreshedAccessToken"]):
         claims = local_idp.verifier().verify(token)
         assert claims["sub"] == out["signUp"]["userSub"] and claims["username"] == "peggy"
+
+
+async def test_the_password_policy_comes_from_the_settings(tmp_path: Path) -> None:
+    from handlers.local.idp_rules import CognitoError
+    from handlers.settings import Settings
+
+    async with connect(f"sqlite:///{tmp_path / 'policy.db'}") as store:
+        for symbols, accepted in ((False, True), (True, False)):
+            settings = Settings(
+                idp_key_file=tmp_path / "key.pem",
+                password_require_symbols=symbols,
+                public_url="http://127.0.0.1:1",
+            )
+            idp = await LocalIdentityProvider.open(store, settings, hasher=FAST_HASHER)
+            request = {
+                "ClientId": settings.user_pool_client_id,
+                "Username": f"{uuid.uuid4().hex[:8]}@example.com",
+                "Password": "NoSymbols9x",
+                "UserAttributes": [{"Name": "name", "Value": "Ada Lovelace"}],
+            }
+            if accepted:
+                assert (await idp.sign_up(request))["UserConfirmed"] is True
+            else:
+                with pytest.raises(CognitoError, match="symbol characters"):
+                    await idp.sign_up(request)
