@@ -256,6 +256,31 @@ describe("the app as people meet it", { timeout: 600_000 }, () => {
     await page.getByRole("heading", { level: 1 }).filter({ hasText: "?" }).waitFor(WAIT);
   });
 
+  test("polish: visible option labels, no undelivered web font, admin controls after the results on a phone", async () => {
+    const admin = pages.admin.desktop;
+    await admin.goto(`${server.base}/polls/new`);
+    await admin.getByRole("button", { name: "Add option" }).click();
+    const labels = await admin.locator(".option-inputs input").evaluateAll((inputs) =>
+      inputs.map((input) => {
+        const label = document.querySelector(`label[for="${input.id}"]`);
+        return label && label.getBoundingClientRect().width > 0 ? label.textContent : null;
+      }),
+    );
+    assert.deepEqual(labels, ["Option 1", "Option 2", "Option 3"]);
+    const fonts = await admin.evaluate(() => ({
+      family: getComputedStyle(document.body).fontFamily,
+      webFonts: [...document.fonts].map((f) => `${f.family} ${f.status}`),
+    }));
+    assert.doesNotMatch(fonts.family, /Inter/);
+    assert.deepEqual(fonts.webFonts, []);
+    const phone = pages.admin.phone;
+    await phone.goto(`${server.base}/polls/${polls.live}`);
+    await phone.getByRole("button", { name: "Close poll…" }).waitFor(WAIT);
+    const top = (sel) => phone.locator(sel).evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok((await top(".poll-ballot")) < (await top(".results")), "ballot first");
+    assert.ok((await top(".results")) < (await top(".poll-admin")), "admin controls after the results");
+  });
+
   test("a mistyped poll address says so in plain words", async () => {
     const page = pages.voter.desktop;
     await page.goto(`${server.base}/polls/not-a-poll`);
