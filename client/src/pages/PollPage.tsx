@@ -38,9 +38,12 @@ export function PollPage({ pollId }: { pollId: string }) {
   const now = useNow([p?.closesAt ?? null]);
   const open = p !== null && openAt(p, now);
   const final = p !== null && !open;
-  // Having voted once is enough to see an after_vote poll's results (the API's rule too).
+  // Having voted once is enough to see an after_vote poll's results (the API's rule too);
+  // until the ballot is known, such a poll's results are not asked for.
   const hasVoted = ballot.data !== null;
-  const hidden = p?.resultsVisibility === "after_vote" && open && !hasVoted && !session?.isAdmin;
+  const ballotKnown = hasVoted || !ballot.loading;
+  const mayHide = p?.resultsVisibility === "after_vote" && open && !session?.isAdmin;
+  const hidden = mayHide && ballotKnown && !hasVoted;
   const { state: live, refresh } = useLiveResults({
     api,
     token,
@@ -48,7 +51,7 @@ export function PollPage({ pollId }: { pollId: string }) {
     options: p?.options ?? [],
     mode: config.liveResults,
     closed: final,
-    enabled: p !== null && !ballot.loading && !hidden,
+    enabled: p !== null && !hidden && (!mayHide || ballotKnown),
   });
 
   // The closing time passed while the page was open, or the tally says the poll is final

@@ -21,11 +21,13 @@ export function PresentPage({ pollId }: { pollId: string }) {
   const valid = pollIdLooksValid(pollId);
   const { api, token, config, session } = useAuth();
   const poll = useAsync((signal) => (valid ? api.getPoll(pollId, signal) : Promise.resolve(null)), [api, pollId, valid]);
-  const hasVoted = useMyBallot(pollId, valid).data != null;
+  const ballot = useMyBallot(pollId, valid);
+  const hasVoted = ballot.data !== null;
   const p = poll.data;
   const now = useNow([p?.closesAt ?? null]);
   const open = p ? openAt(p, now) : false;
-  const hidden = !!p && p.resultsVisibility === "after_vote" && open && !hasVoted && !session?.isAdmin;
+  const mayHide = !!p && p.resultsVisibility === "after_vote" && open && !session?.isAdmin;
+  const hidden = mayHide && !ballot.loading && !hasVoted;
   const { state: live } = useLiveResults({
     api,
     token,
@@ -33,7 +35,7 @@ export function PresentPage({ pollId }: { pollId: string }) {
     options: p?.options ?? [],
     mode: config.liveResults,
     closed: !open,
-    enabled: !!p && !hidden,
+    enabled: !!p && !hidden && (!mayHide || hasVoted || !ballot.loading),
   });
   const stage = useRef<HTMLDivElement>(null);
   const [full, setFull] = useState(false);
