@@ -7,13 +7,25 @@ const backend = process.env.VOTES_URL ?? "http://127.0.0.1:8000";
 const proxied = ["/config.json", "/cognito", "/polls", "/voters", "/health"];
 
 export default defineConfig({
-  base: "./",
+  // Absolute asset URLs: the app's routes are paths (/polls/<id>), served by index.html.
+  base: "/",
   plugins: [react()],
-  // amazon-cognito-identity-js pulls in the `buffer` package, which reads Node's `global`.
-  define: { global: "globalThis" },
   build: { outDir: "dist", sourcemap: false, target: "es2022" },
-  // Keep the browser's Host so config.json points the app back at this dev server (same origin).
-  server: { proxy: Object.fromEntries(proxied.map((p) => [p, { target: backend, changeOrigin: false }])) },
+  server: {
+    proxy: Object.fromEntries(
+      proxied.map((p) => [
+        p,
+        {
+          target: backend,
+          // Keep the browser's Host so config.json points the app back at this dev server.
+          changeOrigin: false,
+          // A browser navigating to a client route (/polls/<id>) gets the dev app, not the API.
+          bypass: (req: { headers: { accept?: string } }) =>
+            req.headers.accept?.includes("text/html") ? "/index.html" : undefined,
+        },
+      ]),
+    ),
+  },
   test: {
     environment: "happy-dom",
     setupFiles: ["tests/setup.ts"],

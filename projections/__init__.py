@@ -4,14 +4,14 @@ Entry points for handlers:
 
 * :func:`migrate` / :data:`MIGRATIONS` — the projections' tables (``votes db migrate``);
 * :class:`TallyProjector` — ``await TallyProjector(store, publisher).process(notifications)``;
-* :func:`get_tally`, :func:`tally_at`, :func:`all_tallies` — reading tallies;
+* :func:`get_tally`, :func:`get_tallies`, :func:`tally_at`, :func:`all_tallies` — reading tallies;
 * :func:`replay`, :func:`verify` — operator commands (also in :mod:`projections.cli`);
 * publishers: :class:`InProcessPublisher`, :class:`projections.publishers.sns.SnsPublisher`.
 """
 
 from projections.projector import TallyProjector
 from projections.publishers import InProcessPublisher, TallyPublisher
-from projections.query import all_tallies, get_tally, position_at, tally_at
+from projections.query import all_tallies, get_tallies, get_tally, position_at, tally_at
 from projections.replay import ReplayResult, replay
 from projections.schema import MIGRATIONS, drop_set, list_sets, migrate
 from projections.tally import TALLY_UPDATED_SCHEMA, Tally, TallyUpdated
@@ -29,6 +29,7 @@ __all__ = [
     "TallyUpdated",
     "all_tallies",
     "drop_set",
+    "get_tallies",
     "get_tally",
     "list_sets",
     "migrate",

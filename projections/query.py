@@ -8,6 +8,7 @@ the codec stores it skips the others undecoded).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from projections.tally import Tally
 from vote_domain.codec import read_fields
 from vote_domain.stores import EventStore
 
-__all__ = ["all_tallies", "get_tally", "position_at", "tally_at"]
+__all__ = ["all_tallies", "get_tallies", "get_tally", "position_at", "tally_at"]
 
 # How far event timestamps may run out of position order (commit order differs from the
 # order in which clocks were read by at most the length of a write transaction).
@@ -30,11 +31,19 @@ PAGE = 2000
 async def get_tally(store: EventStore, poll_id: UUID | str) -> Tally | None:
     """The current tally of ``poll_id`` from the active set (None if it has none yet)."""
     pid = str(UUID(str(poll_id)))
+    return (await get_tallies(store, [pid])).get(pid)
+
+
+async def get_tallies(store: EventStore, poll_ids: Sequence[UUID | str]) -> dict[str, Tally]:
+    """The current tallies of several polls in one read, by poll id (polls without a
+    tally yet are left out)."""
+    pids = [str(UUID(str(p))) for p in poll_ids]
+    if not pids:
+        return {}
     sql = sql_for(store)
     async with store.transaction() as tx:
         name = await active_set(tx, sql)
-        tallies = await read_tallies(tx, sql, name, [pid])
-    return tallies.get(pid)
+        return await read_tallies(tx, sql, name, pids)
 
 
 async def all_tallies(store: EventStore, set_name: str | None = None) -> dict[str, Tally]:

@@ -10,5 +10,5 @@ if [ ! -f client/dist/index.html ] || [ -n "$(find client/src client/index.html 
   echo "building the client ..."
   (cd client && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
 fi
-export VOTES_ADMINS=${VOTES_ADMINS:-admin}
+export VOTES_ADMINS=${VOTES_ADMINS:-admin@example.com}
 exec .venv/bin/votes serve "$@"

@@ -7,13 +7,14 @@ Each command is an imperative (``CastVote``); a failed validation becomes
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationError,
     field_validator,
@@ -24,6 +25,7 @@ from vote_domain.model.poll import option_key
 
 __all__ = [
     "BallotRef",
+    "BallotsRef",
     "CastVote",
     "ClosePoll",
     "CreatePoll",
@@ -81,6 +83,7 @@ class CreatePoll(_Command):
         AfterValidator(_distinct),
     ]
     closes_at: Annotated[datetime | None, AfterValidator(_aware)] = None
+    results_visibility: Literal["always", "after_vote"] = "always"
 
     @field_validator("options")
     @classmethod
@@ -120,6 +123,13 @@ class BallotRef(PollRef):
     """Refer to one voter's ballot in a poll."""
 
     subject: Subject
+
+
+class BallotsRef(_Command):
+    """Refer to one voter's ballots in up to 100 polls."""
+
+    subject: Subject
+    poll_ids: Annotated[list[UUID], Field(max_length=100)]
 
 
 TCommand = TypeVar("TCommand", bound=_Command)

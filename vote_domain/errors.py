@@ -13,7 +13,8 @@ one place; the library itself knows nothing of HTTP.
     ├── RuleViolation           rule_violation      well-formed input a domain rule refuses
     │   ├── PollClosed          poll_closed
     │   ├── InvalidOption       invalid_option
-    │   └── NotRegistered       not_registered
+    │   ├── NotRegistered       not_registered
+    │   └── ResultsHidden       results_hidden      an open poll shows results only after a vote
     ├── AlreadyVoted            already_voted       a different option is already held
     ├── Conflict                conflict            concurrent writers kept colliding
     └── Unavailable             unavailable         the event store cannot be reached; retry
@@ -32,6 +33,7 @@ __all__ = [
     "NotRegistered",
     "PollClosed",
     "PollNotFound",
+    "ResultsHidden",
     "RuleViolation",
     "Unavailable",
     "ValidationFailed",
@@ -96,6 +98,12 @@ class NotRegistered(RuleViolation):
     """Only registered voters may vote."""
 
     code = "not_registered"
+
+
+class ResultsHidden(RuleViolation):
+    """The poll shows its results only to those who voted, until it closes."""
+
+    code = "results_hidden"
 
 
 class AlreadyVoted(VoteError):

@@ -32,6 +32,7 @@ from eventsourcing.utils import get_topic
 from vote_domain.codec import mapper
 from vote_domain.commands import (
     BallotRef,
+    BallotsRef,
     CastVote,
     ClosePoll,
     CreatePoll,
@@ -48,6 +49,7 @@ from vote_domain.errors import (
     NotRegistered,
     PollClosed,
     PollNotFound,
+    ResultsHidden,
     Unavailable,
     ValidationFailed,
 )
@@ -128,14 +130,23 @@ class VotingService:
         question: str,
         options: list[str],
         closes_at: datetime | str | None = None,
+        results_visibility: str = "always",
     ) -> PollView:
-        """Open a new poll."""
+        """Open a new poll; with ``results_visibility="after_vote"`` its results stay hidden
+        from those who have not voted until it closes (see :meth:`require_results_visible`)."""
         cmd = parse(
-            CreatePoll, subject=subject, question=question, options=options, closes_at=closes_at
+            CreatePoll,
+            subject=subject,
+            question=question,
+            options=options,
+            closes_at=closes_at,
+            results_visibility=results_visibility,
         )
         if cmd.closes_at is not None and cmd.closes_at <= self.clock():
             raise parse_error("closes_at", "closes_at must be in the future")
-        poll = Poll.create(cmd.question, list(cmd.options), cmd.subject, cmd.closes_at)
+        poll = Poll.create(
+            cmd.question, list(cmd.options), cmd.subject, cmd.closes_at, cmd.results_visibility
+        )
         await self._save(poll)
         return PollView.of(poll, self.clock())
 
@@ -167,6 +178,26 @@ class VotingService:
         now = self.clock()
         views = [PollView.of(poll, now) for poll in polls.values()]
         return sorted(views, key=lambda v: v.created_at, reverse=True)
+
+    async def require_results_visible(
+        self, poll_id: UUID | str, subject: str, *, privileged: bool = False
+    ) -> PollView:
+        """The poll, if ``subject`` may read its results now; else ResultsHidden.
+
+        Results are hidden only while an ``after_vote`` poll is open, from readers who never
+        cast a vote in it and are not ``privileged`` (the entry point passes its admins)."""
+        cmd = parse(BallotRef, poll_id=poll_id, subject=subject)
+        ballot_id = ballot_id_for(cmd.poll_id, voter_id_for(cmd.subject))
+        with _store_errors():
+            streams = await self.store.select_streams([cmd.poll_id, ballot_id])
+        poll = self._project_read_only(streams.get(cmd.poll_id, ()))
+        if not isinstance(poll, Poll):
+            raise PollNotFound(f"no poll has id {cmd.poll_id}")
+        now = self.clock()
+        has_voted = bool(streams.get(ballot_id))
+        if not poll.results_visible(has_voted=has_voted, privileged=privileged, now=now):
+            raise ResultsHidden("this poll shows its results once you have voted")
+        return PollView.of(poll, now)
 
     # -- ballots -----------------------------------------------------------------------------
 
@@ -238,6 +269,20 @@ class VotingService:
         if ballot is None:
             raise BallotNotFound("you have not voted in this poll")
         return BallotView.of(ballot)
+
+    async def list_ballots(self, subject: str, poll_ids: Sequence[UUID | str]) -> list[BallotView]:
+        """The voter's ballots (``option`` None where retracted) in the polls named (at most
+        100), in that order; polls they never voted in, or that do not exist, are left out.
+        One read of the ballot streams, whose ids the voter and poll ids give."""
+        cmd = parse(BallotsRef, subject=subject, poll_ids=list(poll_ids))
+        voter_id = voter_id_for(cmd.subject)
+        ballot_ids = [ballot_id_for(pid, voter_id) for pid in dict.fromkeys(cmd.poll_ids)]
+        if not ballot_ids:
+            return []
+        with _store_errors():
+            streams = await self.store.select_streams(ballot_ids)
+        ballots = (self._project(streams.get(bid, ())) for bid in ballot_ids)
+        return [BallotView.of(b) for b in ballots if b is not None]
 
     # -- loading and saving ------------------------------------------------------------------
 

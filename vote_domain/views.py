@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from vote_domain.model import Ballot, Poll, Voter
+from vote_domain.model.poll import ResultsVisibility
 
 __all__ = ["BallotView", "CastResult", "PollView", "Registration", "VoterView"]
 
@@ -29,6 +30,9 @@ class PollView(_View):
     closed: bool
     closed_at: datetime | None
     is_open: bool
+    results_visibility: ResultsVisibility
+    """``always``, or ``after_vote``: while open, only those who voted (and admins) may read
+    the results."""
     version: int
 
     @classmethod
@@ -43,6 +47,7 @@ class PollView(_View):
             closed=poll.closed,
             closed_at=poll.closed_at,
             is_open=poll.is_open(now),
+            results_visibility=poll.results_visibility,
             version=poll.version,
         )
 

@@ -35,7 +35,7 @@ from votes.migrations import apply_all
 from votes.observability import logger, set_metrics_enabled
 from votes.relay import Relay, relay_for
 from votes.settings import DEFAULT_DATABASE_URL, Settings
-from votes.tallies import read_tally
+from votes.tallies import read_tally, read_totals
 
 __all__ = [
     "Container",
@@ -92,6 +92,10 @@ class Container:
     ) -> Tally:
         """The tally of a poll: now, or as of a time or log position (PollNotFound if none)."""
         return await read_tally(self.service, self.store, poll_id, at=at, position=position)
+
+    async def totals(self, poll_ids: list[str]) -> dict[str, int]:
+        """The current number of votes in each poll (0 for one nobody voted in yet)."""
+        return await read_totals(self.store, poll_ids)
 
     async def close(self) -> None:
         """Close the AWS clients built so far, then the store."""

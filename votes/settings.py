@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     issuer: str | None = None
     """Token issuer; default: Cognito's ``https://cognito-idp.<region>.amazonaws.com/<pool>``,
     or ``<public_url>/cognito/<pool>`` when the local IdP runs (``public_url`` set)."""
+    password_minimum_length: int = Field(default=8, ge=6, le=99)
+    password_require_lowercase: bool = True
+    password_require_uppercase: bool = True
+    password_require_numbers: bool = True
+    password_require_symbols: bool = False
+    """The user pool's password policy: the local IdP enforces it and /config.json tells the
+    client. The defaults are deploy/cognito.yml's ``PasswordPolicy`` (a deploy test checks)."""
 
     # -- local app -----------------------------------------------------------------------------
     public_url: str | None = None
@@ -86,6 +93,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    @property
+    def password_policy(self) -> dict[str, int | bool]:
+        """The password policy as /config.json gives it to the client."""
+        return {
+            "minimumLength": self.password_minimum_length,
+            "requireLowercase": self.password_require_lowercase,
+            "requireUppercase": self.password_require_uppercase,
+            "requireNumbers": self.password_require_numbers,
+            "requireSymbols": self.password_require_symbols,
+        }
 
     @property
     def token_issuer(self) -> str:

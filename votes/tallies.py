@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from projections import Tally, get_tally, tally_at
+from projections import Tally, get_tallies, get_tally, tally_at
 from vote_domain import EventStore, VotingService
 
-__all__ = ["read_tally"]
+__all__ = ["read_tally", "read_totals"]
 
 
 async def read_tally(
@@ -33,3 +33,10 @@ async def read_tally(
         counts = {o: tally.counts.get(o, 0) for o in poll.options}
         tally = tally.model_copy(update={"counts": counts})
     return tally
+
+
+async def read_totals(store: EventStore, poll_ids: list[str]) -> dict[str, int]:
+    """The current number of votes in each of ``poll_ids`` (0 for a poll without a tally
+    yet), from the live projection in one read."""
+    tallies = await get_tallies(store, poll_ids)
+    return {pid: tallies[pid].total if pid in tallies else 0 for pid in poll_ids}

@@ -4,40 +4,53 @@ import { join } from "node:path";
 import { artifactsDir } from "./server.mjs";
 
 export const PASSWORD = "Corr3ct-Horse!";
-const WAIT = { timeout: 20_000 };
+export const WAIT = { timeout: 20_000 };
+
+// Reduced motion: screenshots show settled bars, not a transition half-way.
+export const DESKTOP = { viewport: { width: 1440, height: 900 }, reducedMotion: "reduce" };
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, reducedMotion: "reduce" };
+export const DARK = { ...DESKTOP, colorScheme: "dark" };
+
+export const emailOf = (name) => `${name.toLowerCase().split(" ")[0]}@example.com`;
 
 export async function shot(page, name) {
   await page.mouse.move(0, 0); // no stray hover styles
   await page.screenshot({ path: join(artifactsDir, `${name}.png`), fullPage: true });
 }
 
-/** Fail on any uncaught page error; keep console errors for the report. */
+/** Collect uncaught page errors and console errors (a failed request logs one). */
 export function watchErrors(page, label, errors) {
   page.on("pageerror", (e) => errors.push(`${label}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`${label} console: ${m.text()} ${m.location()?.url ?? ""}`);
+  });
 }
 
-export async function signUp(page, base, username, { screenshot } = {}) {
+/** Create an account named `name` (e-mail <first name>@example.com) and land on the poll list. */
+export async function signUp(page, base, name, { screenshot, email = emailOf(name) } = {}) {
   await page.goto(`${base}/`);
   await page.getByRole("heading", { name: "Sign in" }).waitFor(WAIT);
   await page.getByRole("button", { name: "Create account", exact: true }).click();
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
   if (screenshot) await shot(page, screenshot);
   await page.getByRole("button", { name: "Create account and sign in" }).click();
   await page.getByRole("heading", { name: "Polls", level: 1 }).waitFor(WAIT);
+  assert.equal(await page.locator(".user-name").innerText().then((t) => t.split("\n")[0].trim()), name);
 }
 
 /** Try to sign in and expect the given error alert. */
-export async function signInFails(page, base, username, password, message) {
+export async function signInFails(page, base, email, password, message) {
   await page.goto(`${base}/`);
   await page.getByRole("heading", { name: "Sign in" }).waitFor(WAIT);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in to vote" }).click();
   await page.getByRole("alert").filter({ hasText: message }).waitFor(WAIT);
 }
 
-export async function createPoll(page, question, options, { screenshot } = {}) {
+export async function createPoll(page, question, options, { screenshot, hideResults = false } = {}) {
   await page.getByRole("link", { name: "New poll" }).click();
   await page.getByRole("heading", { name: "New poll" }).waitFor(WAIT);
   await page.getByLabel("Question").fill(question);
@@ -45,18 +58,39 @@ export async function createPoll(page, question, options, { screenshot } = {}) {
     if (i >= 2) await page.getByRole("button", { name: "Add option" }).click();
     await page.getByLabel(`Option ${i + 1}`, { exact: true }).fill(options[i]);
   }
+  if (hideResults) await page.getByLabel(/Hide the results/).check();
   if (screenshot) await shot(page, screenshot);
   await page.getByRole("button", { name: "Create poll" }).click();
   await page.getByRole("heading", { name: question, level: 1 }).waitFor(WAIT);
-  const id = decodeURIComponent(new URL(page.url()).hash.split("/").pop());
+  const id = decodeURIComponent(new URL(page.url()).pathname.split("/").pop());
   assert.match(id, /^[0-9a-f-]{36}$/);
   return id;
+}
+
+/** Create a poll through the API with the page's own session (e.g. one closing in seconds,
+ *  which the form's minute-precision field cannot ask for). */
+export async function createPollByApi(page, body) {
+  return page.evaluate(async (b) => {
+    const key = Object.keys(localStorage).find((k) => k.startsWith("votes.tokens."));
+    const { accessToken } = JSON.parse(localStorage.getItem(key));
+    const r = await fetch("/polls", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify(b),
+    });
+    if (r.status !== 201) throw new Error(`create poll: HTTP ${r.status} ${await r.text()}`);
+    return (await r.json()).id;
+  }, body);
 }
 
 export async function openPollFromList(page, question) {
   await page.getByRole("link", { name: new RegExp(question.replace(/[?]/g, "\\?")) }).click();
   await page.getByRole("heading", { name: question, level: 1 }).waitFor(WAIT);
-  // Set a marker that a page reload would wipe: live updates must arrive without one.
+  await markNoReload(page);
+}
+
+/** Set a marker that a page reload would wipe: live updates must arrive without one. */
+export async function markNoReload(page) {
   await page.evaluate(() => {
     window.__noReload = true;
   });

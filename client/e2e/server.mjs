@@ -33,9 +33,11 @@ async function waitForHealth(base, child, deadlineMs) {
   const until = Date.now() + deadlineMs;
   let last = "";
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`votes serve exited with ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`votes serve exited with ${child.exitCode ?? child.signalCode}`);
+    }
     try {
-      const r = await fetch(`${base}/health`);
+      const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
       if (r.ok) return;
       last = `HTTP ${r.status}`;
     } catch (e) {
@@ -47,13 +49,36 @@ async function waitForHealth(base, child, deadlineMs) {
 }
 
 /**
- * Start `votes serve`; resolves with {base, stop}. Its output goes to e2e-artifacts/<name>.log.
- * `env` adds settings (e.g. VOTES_LIVE_RESULTS=poll).
+ * Start `votes serve`; resolves with {base, stop, restart}. Its output goes to
+ * e2e-artifacts/<name>.log. `env` adds settings (e.g. VOTES_LIVE_RESULTS=poll). `restart()`
+ * starts it again on the same port and database (after `stop()`, for outage tests).
  */
 export async function startServer({ admins, name = "server", env = {} }) {
   const dir = mkdtempSync(join(tmpdir(), "votes-e2e-"));
   const port = await freePort();
-  const log = createWriteStream(join(artifactsDir, `${name}.log`));
+  const log = createWriteStream(join(artifactsDir, `${name}.log`), { flags: "a" });
+  const base = `http://127.0.0.1:${port}`;
+  let child = await launch({ admins, env, dir, port, log, base });
+  return {
+    base,
+    stop: () => stopChild(child),
+    restart: async () => {
+      await stopChild(child);
+      child = await launch({ admins, env, dir, port, log, base });
+    },
+  };
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return; // exited, or killed by a signal
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function launch({ admins, env, dir, port, log, base }) {
   const child = spawn(
     votesBin(),
     ["serve", "--port", String(port), "--database", `sqlite:///${join(dir, "votes.db")}`],
@@ -69,22 +94,13 @@ export async function startServer({ admins, name = "server", env = {} }) {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const base = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
   try {
     await waitForHealth(base, child, 60_000);
   } catch (e) {
-    await stop();
+    await stopChild(child);
     throw e;
   }
-  return { base, stop };
+  return child;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The client's whole test run: install (npm ci), unit tests (vitest), production build, and the
-# end-to-end test in Debian's Chromium against a `votes serve` that the test starts itself.
-# Needs the repo's Python venv (../.venv with `votes`) or VOTES_BIN; installs Chromium with apt
-# when /usr/bin/chromium is missing. Screenshots and server logs land in client/e2e-artifacts/.
+# end-to-end tests in Debian's Chromium against `votes serve` instances the tests start
+# themselves (axe-core on every screen, screenshots, first-visit bytes and first contentful
+# paint on a throttled link). Needs the repo's Python venv (../.venv with `votes`) or VOTES_BIN;
+# installs Chromium with apt when /usr/bin/chromium is missing. Screenshots, axe and perf
+# reports and server logs land in client/e2e-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +37,4 @@ npm run build
 echo "== end-to-end (playwright-core + $("$CHROMIUM_PATH" --version 2>/dev/null | head -1))"
 rm -rf e2e-artifacts
 mkdir -p e2e-artifacts
-node --test e2e/voting.test.mjs
+node --test --test-concurrency=1 e2e/

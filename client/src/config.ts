@@ -1,5 +1,7 @@
 /** Runtime configuration, fetched from `/config.json` at start-up (never baked into the build). */
 
+import { COGNITO_DEFAULT_POLICY, type PasswordPolicy, parsePasswordPolicy } from "./auth/passwordPolicy";
+
 export type LiveResultsMode = "sse" | "poll";
 
 export interface AppConfig {
@@ -11,6 +13,8 @@ export interface AppConfig {
   /** The local Cognito-compatible IdP (`votes serve` at /cognito); null on AWS. */
   cognitoEndpoint: string | null;
   liveResults: LiveResultsMode;
+  /** The user pool's password rules (Cognito's default policy when config.json has none). */
+  passwordPolicy: PasswordPolicy;
 }
 
 export class ConfigError extends Error {
@@ -41,6 +45,10 @@ export function parseConfig(raw: unknown, base: string): AppConfig {
   if (endpoint != null && (typeof endpoint !== "string" || endpoint.trim() === "")) {
     throw new ConfigError('config.json: "cognitoEndpoint" must be a URL string or null');
   }
+  const policy = obj.passwordPolicy == null ? COGNITO_DEFAULT_POLICY : parsePasswordPolicy(obj.passwordPolicy);
+  if (!policy) {
+    throw new ConfigError('config.json: "passwordPolicy" must be {minimumLength, requireLowercase, requireUppercase, requireNumbers, requireSymbols}');
+  }
   const live = obj.liveResults ?? "poll";
   if (live !== "sse" && live !== "poll") {
     throw new ConfigError('config.json: "liveResults" must be "sse" or "poll"');
@@ -53,15 +61,17 @@ export function parseConfig(raw: unknown, base: string): AppConfig {
     // The Cognito SDK posts to this URL verbatim, so keep the path exactly as given.
     cognitoEndpoint: typeof endpoint === "string" ? new URL(endpoint.trim(), base).toString() : null,
     liveResults: live,
+    passwordPolicy: policy,
   };
 }
 
-/** Fetch and validate `/config.json` next to the page. */
+/** Fetch and validate `/config.json` at the root of the page's origin (the app is served at
+ *  `/`, and its routes are paths such as `/polls/<id>`). */
 export async function loadConfig(
   fetchImpl: typeof fetch = fetch,
   base: string = window.location.href,
 ): Promise<AppConfig> {
-  const url = new URL("config.json", base).toString();
+  const url = new URL("/config.json", base).toString();
   let response: Response;
   try {
     response = await fetchImpl(url, { cache: "no-store" });

@@ -36,6 +36,7 @@ describe("error mapping", () => {
     ["payload_too_large", 413, /too large/i],
     ["unavailable", 503, /unavailable/i],
     ["conflict", 409, /try again/i],
+    ["results_hidden", 403, /once you have voted/i],
   ])("%s -> a clear message", (code, status, pattern) => {
     const err = errorFromBody(status, { error: { code, message: "raw server text" } });
     expect(err).toBeInstanceOf(ApiError);
@@ -63,7 +64,7 @@ describe("error mapping", () => {
 describe("ApiClient", () => {
   it("sends the bearer token and JSON, and reads JSON", async () => {
     const { api, calls } = client([json(201, { id: "p1", question: "Q?", options: ["a", "b"], closed: false, is_open: true })]);
-    const poll = await api.createPoll({ question: "Q?", options: ["a", "b"], closesAt: null });
+    const poll = await api.createPoll({ question: "Q?", options: ["a", "b"], closesAt: null, resultsVisibility: "always" });
     expect(poll).toMatchObject({ id: "p1", question: "Q?", options: ["a", "b"], isOpen: true });
     const { url, init } = calls[0];
     expect(url).toBe("http://api.test/polls");
@@ -76,8 +77,16 @@ describe("ApiClient", () => {
 
   it("sends closes_at only when set", async () => {
     const { api, calls } = client([json(201, { id: "p1" })]);
-    await api.createPoll({ question: "Q", options: ["a", "b"], closesAt: "2030-01-01T00:00:00.000Z" });
+    await api.createPoll({ question: "Q", options: ["a", "b"], closesAt: "2030-01-01T00:00:00.000Z", resultsVisibility: "always" });
     expect(JSON.parse(String(calls[0].init.body)).closes_at).toBe("2030-01-01T00:00:00.000Z");
+    expect(JSON.parse(String(calls[0].init.body))).not.toHaveProperty("results_visibility");
+  });
+
+  it("sends results_visibility when results wait for a vote", async () => {
+    const { api, calls } = client([json(201, { id: "p1", results_visibility: "after_vote" })]);
+    const poll = await api.createPoll({ question: "Q", options: ["a", "b"], closesAt: null, resultsVisibility: "after_vote" });
+    expect(JSON.parse(String(calls[0].init.body)).results_visibility).toBe("after_vote");
+    expect(poll.resultsVisibility).toBe("after_vote");
   });
 
   it("throws ApiError with the API's code", async () => {
@@ -97,10 +106,13 @@ describe("ApiClient", () => {
     expect(onUnauth).toHaveBeenCalledOnce();
   });
 
-  it("reads the poll list wrapped in {polls}", async () => {
-    const { api } = client([json(200, { polls: [{ id: "a", closed: true, is_open: false }, { id: "b" }] })]);
+  it("reads the poll list wrapped in {polls}, with each poll's total", async () => {
+    const { api } = client([json(200, { polls: [{ id: "a", closed: true, is_open: false, total_votes: 3 }, { id: "b" }] })]);
     const polls = await api.listPolls();
-    expect(polls.map((p) => [p.id, p.isOpen])).toEqual([["a", false], ["b", true]]);
+    expect(polls.map((p) => [p.id, p.isOpen, p.totalVotes, p.resultsVisibility])).toEqual([
+      ["a", false, 3, "always"],
+      ["b", true, null, "always"],
+    ]);
   });
 
   it("registers with display_name and tells whether it was created", async () => {
@@ -110,20 +122,36 @@ describe("ApiClient", () => {
     expect(JSON.parse(String(calls[0].init.body))).toEqual({ display_name: "alice" });
   });
 
-  it("reads no ballot as null (404 ballot_not_found, or a retracted ballot)", async () => {
-    const { api } = client([
-      json(404, { error: { code: "ballot_not_found", message: "none" } }),
-      json(200, { id: "b", option: null }),
-      json(200, { id: "b", option: "a", updated_at: "2026-01-01T00:00:00Z" }),
+  it("reads the caller's ballots in one request per 100 polls, never a 404", async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `p${i}`);
+    const { api, calls } = client([
+      json(200, { ballots: [{ poll_id: "p1", option: "a", updated_at: "2026-01-01T00:00:00Z" }, { poll_id: "p2", option: null }] }),
+      json(200, { ballots: [] }),
     ]);
+    const ballots = await api.myBallots(ids);
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(["/voters/me/ballots", "/voters/me/ballots"]);
+    expect(new URL(calls[0].url).searchParams.get("poll_ids")!.split(",")).toHaveLength(100);
+    expect(new URL(calls[1].url).searchParams.get("poll_ids")!.split(",")).toEqual(ids.slice(100));
+    expect(ballots.get("p1")).toEqual({ pollId: "p1", option: "a", updatedAt: "2026-01-01T00:00:00Z" });
+    expect(ballots.get("p2")?.option).toBeNull(); // voted, then retracted
+    expect(ballots.has("p3")).toBe(false); // never voted
+    expect(await client([]).api.myBallots([])).toEqual(new Map());
+  });
+
+  it("reads one poll's ballot: null when never voted", async () => {
+    const { api } = client([json(200, { ballots: [] }), json(200, { ballots: [{ poll_id: "p1", option: "b" }] })]);
     expect(await api.myBallot("p1")).toBeNull();
-    expect(await api.myBallot("p1")).toBeNull();
-    expect(await api.myBallot("p1")).toEqual({ option: "a", updatedAt: "2026-01-01T00:00:00Z" });
+    expect((await api.myBallot("p1"))?.option).toBe("b");
+  });
+
+  it("keeps the API's details on an error (already_voted names the option held)", async () => {
+    const { api } = client([json(409, { error: { code: "already_voted", message: "x", details: { option: "a" } } })]);
+    await expect(api.castVote("p1", "b")).rejects.toMatchObject({ code: "already_voted", details: { option: "a" } });
   });
 
   it("reads a cast result's ballot", async () => {
     const { api } = client([json(201, { ballot: { option: "b", updated_at: null }, outcome: "cast" })]);
-    expect(await api.castVote("p1", "b")).toEqual({ option: "b", updatedAt: null });
+    expect(await api.castVote("p1", "b")).toEqual({ pollId: null, option: "b", updatedAt: null });
   });
 
   it("uses If-None-Match and turns 304 into notModified", async () => {

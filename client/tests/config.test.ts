@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
+import { COGNITO_DEFAULT_POLICY } from "../src/auth/passwordPolicy";
 import { ConfigError, loadConfig, parseConfig } from "../src/config";
 
-const BASE = "http://localhost:8000/#/polls";
+const BASE = "http://localhost:8000/polls/abc";
+const POLICY = { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: false };
 const good = {
   apiUrl: "",
   region: "us-east-1",
@@ -9,6 +11,7 @@ const good = {
   userPoolClientId: "client1",
   cognitoEndpoint: "/cognito",
   liveResults: "sse",
+  passwordPolicy: POLICY,
 };
 
 describe("parseConfig", () => {
@@ -29,6 +32,13 @@ describe("parseConfig", () => {
     expect(c.liveResults).toBe("poll");
   });
 
+  it("takes the pool's password policy, or Cognito's default when there is none", () => {
+    expect(parseConfig(good, BASE).passwordPolicy).toEqual(POLICY);
+    const { passwordPolicy, ...rest } = good;
+    void passwordPolicy;
+    expect(parseConfig(rest, BASE).passwordPolicy).toEqual(COGNITO_DEFAULT_POLICY);
+  });
+
   it("defaults liveResults to polling", () => {
     const { liveResults, ...rest } = good;
     void liveResults;
@@ -42,15 +52,16 @@ describe("parseConfig", () => {
     [{ ...good, userPoolClientId: 3 }, /userPoolClientId/],
     [{ ...good, liveResults: "websocket" }, /liveResults/],
     [{ ...good, cognitoEndpoint: 5 }, /cognitoEndpoint/],
+    [{ ...good, passwordPolicy: { minimumLength: 8 } }, /passwordPolicy/],
   ])("rejects %j", (raw, message) => {
     expect(() => parseConfig(raw, BASE)).toThrow(message);
   });
 });
 
 describe("loadConfig", () => {
-  it("fetches config.json next to the page, uncached", async () => {
+  it("fetches config.json at the root, uncached, from any route", async () => {
     const fetchImpl = vi.fn(async () => new Response(JSON.stringify(good)));
-    const c = await loadConfig(fetchImpl as unknown as typeof fetch, "http://localhost:8000/index.html#/polls/x");
+    const c = await loadConfig(fetchImpl as unknown as typeof fetch, "http://localhost:8000/polls/x/present");
     expect(fetchImpl).toHaveBeenCalledWith("http://localhost:8000/config.json", { cache: "no-store" });
     expect(c.userPoolId).toBe("local_abc123");
   });

@@ -22,7 +22,17 @@ describe("validatePollForm", () => {
   it("trims, drops blank options and converts the closing time to UTC ISO", () => {
     const closesAt = "2026-11-28T09:30";
     const result = validatePollForm(form({ question: "  Lunch? ", options: [" Pizza ", "", "Tacos"], closesAt }), NOW);
-    expect(result).toEqual({ question: "Lunch?", options: ["Pizza", "Tacos"], closesAt: new Date(closesAt).toISOString() });
+    expect(result).toEqual({
+      question: "Lunch?",
+      options: ["Pizza", "Tacos"],
+      closesAt: new Date(closesAt).toISOString(),
+      resultsVisibility: "always",
+    });
+  });
+
+  it("carries the results visibility", () => {
+    const s = pollFormReducer(form({ question: "Q", options: ["a", "b"] }), { type: "results-visibility", value: "after_vote" });
+    expect(validatePollForm(s, NOW)).toMatchObject({ resultsVisibility: "after_vote" });
   });
 
   it.each([

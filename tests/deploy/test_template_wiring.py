@@ -17,6 +17,7 @@ from votes.settings import Settings
 PUBLIC_ROUTES = {"GET /health", "GET /openapi.json"}
 AUTHORIZED_ROUTES = {
     "POST /voters",
+    "GET /voters/me/ballots",
     "GET /polls",
     "POST /polls",
     "GET /polls/{pollId}",
@@ -145,3 +146,21 @@ def test_the_projector_queue_has_a_dlq_a_policy_and_an_alarm(resources: dict[str
     alarms = _of_type(resources, "AWS::CloudWatch::Alarm").values()
     watched = [d["Value"] for a in alarms for d in a["Dimensions"] if d["Name"] == "QueueName"]
     assert {"Fn::GetAtt": ["ProjectorDeadLetterQueue", "QueueName"]} in watched
+
+
+def test_the_local_password_policy_defaults_are_the_pools(resources: dict[str, Any]) -> None:
+    # The local IdP enforces, and /config.json shows the client, these settings' defaults.
+    (pool,) = _of_type(resources, "AWS::Cognito::UserPool").values()
+    policy = pool["Policies"]["PasswordPolicy"]
+    fields = Settings.model_fields
+    defaults = {
+        name: fields[f"password_{snake}"].default
+        for name, snake in (
+            ("MinimumLength", "minimum_length"),
+            ("RequireLowercase", "require_lowercase"),
+            ("RequireUppercase", "require_uppercase"),
+            ("RequireNumbers", "require_numbers"),
+            ("RequireSymbols", "require_symbols"),
+        )
+    }
+    assert defaults == {k: v for k, v in policy.items() if k != "TemporaryPasswordValidityDays"}

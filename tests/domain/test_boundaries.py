@@ -76,6 +76,7 @@ PUBLIC_API = [
     "PollNotFound",
     "PollView",
     "Registration",
+    "ResultsHidden",
     "RuleViolation",
     "StateField",
     "Transaction",

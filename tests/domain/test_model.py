@@ -76,26 +76,56 @@ def test_ballot_cast_retract_recast_change_replays_to_the_same_state():
     assert events[3].previous_option == "b"
 
 
-def test_poll_created_v1_events_are_upcast_to_v2():
-    """Version 1 of Poll.Created had no closing time; old logs still load."""
-    poll_id = uuid4()
+def _stored_poll_created(class_version: int, **fields: object) -> StoredEvent:
     state = {
         "timestamp": {"_type_": "datetime_iso", "_data_": datetime.now(UTC).isoformat()},
         "originator_topic": get_topic(Poll),
         "question": "Old?",
         "options": ["a", "b"],
         "created_by": "admin",
+        **fields,
     }
-    stored = StoredEvent(
-        originator_id=poll_id,
+    if class_version > 1:
+        state["class_version"] = class_version
+    return StoredEvent(
+        originator_id=uuid4(),
         originator_version=1,
         topic=get_topic(Poll.Created),
         state=mapper().transcoder.encode(state),
     )
-    poll = replay([mapper().to_domain_event(stored)])
+
+
+def test_poll_created_v1_events_are_upcast_to_v3():
+    """Version 1 of Poll.Created had no closing time, version 2 no results visibility; old
+    logs still load, as polls that close by hand and always show their results."""
+    poll = replay([mapper().to_domain_event(_stored_poll_created(1))])
     assert poll.closes_at is None
     assert poll.question == "Old?"
-    assert Poll.Created.class_version == 2
+    assert poll.results_visibility == "always"
+    assert Poll.Created.class_version == 3
+
+
+def test_poll_created_v2_events_are_upcast_to_v3():
+    closes = {"_type_": "datetime_iso", "_data_": "2030-01-01T00:00:00+00:00"}
+    poll = replay([mapper().to_domain_event(_stored_poll_created(2, closes_at=closes))])
+    assert poll.closes_at == datetime(2030, 1, 1, tzinfo=UTC)
+    assert poll.results_visibility == "always"
+
+
+def test_results_visibility_rule():
+    """after_vote hides an open poll's tally from readers who never voted, except the
+    privileged; closing (or the closing time) shows it to everyone."""
+    now = datetime.now(UTC)
+    shown = Poll.create("Q?", ["a", "b"], "admin", None)
+    hidden = Poll.create("Q?", ["a", "b"], "admin", now + timedelta(hours=1), "after_vote")
+    assert shown.results_visible(has_voted=False, privileged=False, now=now)
+    assert not hidden.results_visible(has_voted=False, privileged=False, now=now)
+    assert hidden.results_visible(has_voted=True, privileged=False, now=now)
+    assert hidden.results_visible(has_voted=False, privileged=True, now=now)
+    later = now + timedelta(hours=2)
+    assert hidden.results_visible(has_voted=False, privileged=False, now=later)
+    hidden.close("admin")
+    assert hidden.results_visible(has_voted=False, privileged=False, now=now)
 
 
 def test_ballot_preconditions_are_domain_errors_not_asserts() -> None:

@@ -14,6 +14,7 @@ from vote_domain import (
     NotRegistered,
     PollClosed,
     PollNotFound,
+    ResultsHidden,
     ValidationFailed,
     VotingService,
     ballot_id_for,
@@ -234,3 +235,50 @@ async def test_a_poll_closed_by_another_process_refuses_votes_at_once(store):
     with pytest.raises(PollClosed):
         await here.change_vote(poll.id, subject, "Blue")
     assert (await here.get_poll(poll.id)).closed
+
+
+async def test_after_vote_results_are_hidden_until_the_reader_votes(store):
+    now = datetime.now(UTC)
+    clock = {"now": now}
+    votes = VotingService(store, clock=lambda: clock["now"])
+    poll = await votes.create_poll(
+        who(), "Q?", ["a", "b"], now + timedelta(hours=1), results_visibility="after_vote"
+    )
+    assert poll.results_visibility == "after_vote"
+    reader = await registered(votes)
+    with pytest.raises(ResultsHidden) as hidden:
+        await votes.require_results_visible(poll.id, reader)
+    assert hidden.value.code == "results_hidden"
+    assert (await votes.require_results_visible(poll.id, reader, privileged=True)).id == poll.id
+    await votes.cast_vote(poll.id, reader, "a")
+    await votes.retract_vote(poll.id, reader)  # having voted once is enough: seen is seen
+    assert (await votes.require_results_visible(poll.id, reader)).id == poll.id
+    other = await registered(votes)
+    clock["now"] = now + timedelta(hours=2)  # past its closing time: results for everyone
+    assert (await votes.require_results_visible(poll.id, other)).id == poll.id
+
+
+async def test_polls_show_results_always_by_default(votes):
+    poll = await open_poll(votes)
+    assert poll.results_visibility == "always"
+    assert (await votes.require_results_visible(poll.id, who())).id == poll.id
+    with pytest.raises(PollNotFound):
+        await votes.require_results_visible(uuid4(), who())
+    with pytest.raises(ValidationFailed):
+        await votes.create_poll(who(), "Q?", ["a", "b"], results_visibility="never")
+
+
+async def test_list_ballots_reads_the_voters_ballots_in_the_polls_named(votes):
+    first, second, unvoted = await open_poll(votes), await open_poll(votes), await open_poll(votes)
+    subject = await registered(votes)
+    await votes.cast_vote(first.id, subject, "Red")
+    await votes.cast_vote(second.id, subject, "Blue")
+    await votes.retract_vote(second.id, subject)
+    ballots = await votes.list_ballots(subject, [unvoted.id, second.id, str(first.id), uuid4()])
+    assert [(b.poll_id, b.option) for b in ballots] == [(second.id, None), (first.id, "Red")]
+    assert await votes.list_ballots(subject, []) == []
+    assert await votes.list_ballots(who(), [first.id]) == []
+    with pytest.raises(ValidationFailed):
+        await votes.list_ballots(subject, [uuid4() for _ in range(101)])
+    with pytest.raises(ValidationFailed):
+        await votes.list_ballots(subject, ["not-a-poll-id"])

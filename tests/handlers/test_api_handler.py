@@ -310,3 +310,86 @@ def test_votes_cast_and_conflicts_are_emf_metrics(
     names = [m["Name"] for r in records for m in r["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
     assert names == ["VoteCast", "VoteConflict"]
     assert all(r["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Votes" for r in records)
+
+
+def test_the_poll_list_carries_each_polls_number_of_votes(api: None) -> None:
+    # GIVEN two polls, one with two votes projected
+    registered()
+    registered(BOB, "bob")
+    voted, quiet = a_poll(), a_poll()
+    call(load_event("cast_vote", poll_id=voted))
+    call(load_event("cast_vote", poll_id=voted, sub=BOB))
+    project()
+    # WHEN anyone lists the polls THEN each carries its current total (0 without a tally)
+    status, listing, _ = call(load_event("list_polls", sub=BOB, groups=None))
+    assert status == 200
+    totals = {p["id"]: p["total_votes"] for p in listing["polls"]}
+    assert totals == {voted: 2, quiet: 0}
+
+
+def test_my_ballots_lists_the_callers_ballots_without_404s(api: None) -> None:
+    registered()
+    voted, retracted, never = a_poll(), a_poll(), a_poll()
+    call(load_event("cast_vote", poll_id=voted))
+    call(load_event("cast_vote", poll_id=retracted))
+    call(load_event("retract_vote", poll_id=retracted))
+    ids = ",".join([voted, retracted, never])
+    # WHEN the caller asks for their ballots in three polls
+    status, body, _ = call(load_event("list_my_ballots", query=f"poll_ids={ids}"))
+    # THEN they get the two they hold or held, none for the poll they never voted in
+    assert status == 200
+    assert [(b["poll_id"], b["option"]) for b in body["ballots"]] == [
+        (voted, "Tabs"),
+        (retracted, None),
+    ]
+    # AND another caller holds none, an empty query names no poll, bad ids are 400
+    status, body, _ = call(load_event("list_my_ballots", sub=BOB, query=f"poll_ids={ids}"))
+    assert (status, body) == (200, {"ballots": []})
+    assert call(load_event("list_my_ballots", query=""))[1] == {"ballots": []}
+    status, body, _ = call(load_event("list_my_ballots", query="poll_ids=nope"))
+    assert (status, body["error"]["code"]) == (400, "validation_failed")
+
+
+def test_after_vote_results_are_403_until_the_caller_votes(api: None) -> None:
+    # GIVEN an admin's poll whose results show only after a vote
+    registered()
+    registered(BOB, "bob")
+    status, poll, _ = call(
+        load_event(
+            "create_poll",
+            body={
+                "question": "Q?",
+                "options": ["Tabs", "Spaces"],
+                "results_visibility": "after_vote",
+            },
+        )
+    )
+    assert (status, poll["results_visibility"]) == (201, "after_vote")
+    poll_id = poll["id"]
+    # WHEN Bob, who has not voted, reads the results, now or in the past THEN 403 results_hidden
+    for query in (None, "position=1"):
+        status, body, _ = call(
+            load_event("results", poll_id=poll_id, sub=BOB, groups=None, query=query)
+        )
+        assert (status, body["error"]["code"]) == (403, "results_hidden")
+    # WHEN the admin reads them THEN they see them (they run the poll)
+    assert call(load_event("results", poll_id=poll_id))[0] == 200
+    # WHEN Bob has voted THEN he sees them too
+    call(load_event("cast_vote", poll_id=poll_id, sub=BOB))
+    project()
+    status, tally, _ = call(load_event("results", poll_id=poll_id, sub=BOB, groups=None))
+    assert (status, tally["total"]) == (200, 1)
+
+
+def test_polls_show_results_to_all_by_default_and_refuse_unknown_visibility(api: None) -> None:
+    poll_id = a_poll()
+    status, poll, _ = call(load_event("get_poll", poll_id=poll_id))
+    assert poll["results_visibility"] == "always"
+    assert call(load_event("results", poll_id=poll_id, sub=BOB, groups=None))[0] == 200
+    status, body, _ = call(
+        load_event(
+            "create_poll",
+            body={"question": "Q?", "options": ["a", "b"], "results_visibility": "never"},
+        )
+    )
+    assert (status, body["error"]["code"]) == (400, "validation_failed")

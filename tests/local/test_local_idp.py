@@ -375,35 +375,74 @@ def test_expired_access_token_is_refused_by_get_user(local_idp: LocalIdp) -> Non
     assert (code, message) == ("NotAuthorizedException", "Access Token has expired")
 
 
-JS_CLIENT = Path(__file__).parent / "js" / "cognito_identity_js.cjs"
-NODE_MODULES = Path(__file__).parents[2] / "client" / "node_modules"
+CLIENT_DIR = Path(__file__).parents[2] / "client"
 
 
-def test_amazon_cognito_identity_js_signs_up_logs_in_and_refreshes(local_idp: LocalIdp) -> None:
-    node = shutil.which("node")
-    if node is None or not (NODE_MODULES / "amazon-cognito-identity-js").is_dir():
+def test_the_browser_clients_cognito_module_signs_up_signs_in_and_refreshes(
+    local_idp: LocalIdp, tmp_path: Path
+) -> None:
+    """The client's own Cognito module (client/src/auth, run by vitest under Node) against the
+    local IdP over HTTP: e-mail as the username, the display name as the ``name`` attribute."""
+    npx = shutil.which("npx")
+    if npx is None or not (CLIENT_DIR / "node_modules" / "vitest").is_dir():
         missing = "needs node and client/node_modules (npm ci in client/)"
         if os.environ.get("CI"):  # the test command installs the client first: never skip there
             pytest.fail(missing)
         pytest.skip(missing)
+    out_file = tmp_path / "out.json"
     done = subprocess.run(
-        [node, str(JS_CLIENT), local_idp.endpoint, POOL, CLIENT, "peggy", PASSWORD],
-        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+        [npx, "vitest", "run", "-c", "vitest.idp.config.ts"],
+        cwd=CLIENT_DIR,
+        env={
+            **os.environ,
+            "VOTES_IDP_ENDPOINT": local_idp.endpoint,
+            "VOTES_IDP_CLIENT": CLIENT,
+            "VOTES_IDP_EMAIL": "peggy@example.com",
+            "VOTES_IDP_PASSWORD": PASSWORD,
+            "VOTES_IDP_OUT": str(out_file),
+        },
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    out = json.loads(done.stdout)
-    assert out["signUp"]["userConfirmed"] is True
-    assert out["duplicate"]["code"] == "UsernameExistsException"
+    out = json.loads(out_file.read_text())
+    assert out["signUp"] == {"confirmed": True}
+    assert out["duplicate"] == "UsernameExistsException"  # e-mails compare without case
     assert out["wrongPassword"] == {
         "code": "NotAuthorizedException",
-        "message": "Incorrect username or password.",
+        "message": "Wrong e-mail address or password.",
     }
-    assert out["valid"] is True
-    assert out["idPayload"]["cognito:username"] == "peggy"
+    assert out["session"]["name"] == out["refreshedName"] == "Peggy Carter"
+    assert out["session"]["email"] == "peggy@example.com"
+    assert out["session"]["isAdmin"] is False
     for token in (out["accessToken"], out["refreshedAccessToken"]):
         claims = local_idp.verifier().verify(token)
-        assert claims["sub"] == out["signUp"]["userSub"] and claims["username"] == "peggy"
+        assert claims["sub"] == out["session"]["sub"]
+    assert out["accessToken"] != out["refreshedAccessToken"]
+
+
+async def test_the_password_policy_comes_from_the_settings(tmp_path: Path) -> None:
+    from votes.local.idp.rules import CognitoError
+    from votes.settings import Settings
+
+    async with connect(f"sqlite:///{tmp_path / 'policy.db'}") as store:
+        for symbols, accepted in ((False, True), (True, False)):
+            settings = Settings(
+                idp_key_file=tmp_path / "key.pem",
+                password_require_symbols=symbols,
+                public_url="http://127.0.0.1:1",
+            )
+            idp = await LocalIdentityProvider.open(store, settings, hasher=FAST_HASHER)
+            request = {
+                "ClientId": settings.user_pool_client_id,
+                "Username": f"{uuid.uuid4().hex[:8]}@example.com",
+                "Password": "NoSymbols9x",
+                "UserAttributes": [{"Name": "name", "Value": "Ada Lovelace"}],
+            }
+            if accepted:
+                assert (await idp.sign_up(request))["UserConfirmed"] is True
+            else:
+                with pytest.raises(CognitoError, match="symbol characters"):
+                    await idp.sign_up(request)

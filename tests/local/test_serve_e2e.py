@@ -167,6 +167,16 @@ def test_the_whole_app_over_http(server: ServeProcess) -> None:
     closed = client.post(f"/polls/{poll_id}/votes", headers=bob, json={"option": "Tabs"})
     assert (closed.status_code, closed.json()["error"]["code"]) == (422, "poll_closed")
     assert [p["id"] for p in client.get("/polls", headers=bob).json()["polls"]] == [poll_id]
+    mine = client.get("/voters/me/ballots", headers=bob, params={"poll_ids": poll_id}).json()
+    assert [(b["poll_id"], b["option"]) for b in mine["ballots"]] == [(poll_id, None)]
+    # GIVEN a poll that shows its results only after a vote
+    hidden_body = {**poll_body, "results_visibility": "after_vote"}
+    hidden = client.post("/polls", headers=alice, json=hidden_body).json()["id"]
+    # THEN its stream refuses bob, who has not voted in it, as GET /results does
+    stream_url = f"/polls/{hidden}/results/stream?access_token={token}"
+    refused = client.get(stream_url)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "results_hidden")
+    assert client.get(f"/polls/{hidden}/results", headers=bob).status_code == 403
 
 
 def test_served_openapi_matches_the_routes_it_answers(server: ServeProcess) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -33,6 +33,10 @@ class CreatePollBody(_Body):
     options: list[str] = Field(min_length=2, max_length=20)
     closes_at: datetime | None = Field(
         default=None, description="ISO 8601 with a time zone; the poll closes then"
+    )
+    results_visibility: Literal["always", "after_vote"] = Field(
+        default="always",
+        description="after_vote: while open, results only for those who voted (and admins)",
     )
 
 

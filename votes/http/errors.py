@@ -31,6 +31,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "malformed_json": 400,
     "unauthenticated": 401,
     "forbidden": 403,
+    "results_hidden": 403,
     "not_found": 404,
     "poll_not_found": 404,
     "ballot_not_found": 404,

@@ -76,9 +76,21 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET",
+        "/voters/me/ballots",
+        "listMyBallots",
+        "The caller's ballots in the polls named (never voted: left out, no 404)",
+        {
+            200: ("the ballots", "BallotList"),
+            400: ("invalid or over 100 poll ids", _E),
+            **_ERRORS_AUTH,
+        },
+        query=(("poll_ids", "string", "comma-separated poll ids (at most 100)"),),
+    ),
+    Operation(
+        "GET",
         "/polls",
         "listPolls",
-        "Every poll, newest first",
+        "Every poll, newest first, each with its current number of votes",
         {200: ("the polls", "PollList"), **_ERRORS_AUTH},
     ),
     Operation(
@@ -169,6 +181,7 @@ OPERATIONS: tuple[Operation, ...] = (
             200: ("the tally", "Tally"),
             304: ("unchanged since the If-None-Match ETag (no body)", None),
             **_ERRORS_POLL,
+            403: ("results_hidden: an after_vote poll, open, and the caller has not voted", _E),
         },
         query=(
             ("at", "string", "ISO 8601 time: the tally as of then (time travel)"),
@@ -185,8 +198,14 @@ def routes() -> list[tuple[str, str, bool]]:
 
 
 def _schemas() -> dict[str, Any]:
+    class PollSummary(PollView):
+        total_votes: int
+
     class PollList(BaseModel):
-        polls: list[PollView]
+        polls: list[PollSummary]
+
+    class BallotList(BaseModel):
+        ballots: list[BallotView]
 
     class Health(BaseModel):
         status: str
@@ -206,8 +225,10 @@ def _schemas() -> dict[str, Any]:
         CastBody,
         VoterView,
         PollView,
+        PollSummary,
         PollList,
         BallotView,
+        BallotList,
         CastResult,
         Tally,
         Health,

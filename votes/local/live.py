@@ -4,7 +4,9 @@ Local app only (on AWS, clients poll ``/results`` or follow the SNS topic). Even
 send headers, so the access token may come as ``?access_token=`` as well as a Bearer header.
 The first message is the current tally, then one per update; every message is a
 ``TallyUpdated`` JSON object (unnamed SSE event, ``id`` = its log position), sent only if its
-position is newer than the last one sent.
+position is newer than the last one sent. A poll whose results are hidden from the caller
+(``after_vote``, open, not voted, not an admin) answers 403 ``results_hidden``, as
+``GET /results`` does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.responses import Response
 from projections import TallyUpdated
 from votes.bootstrap import Container
 from votes.http.errors import Unauthenticated, error_json, retry_after, status_for
+from votes.http.identity import caller_of
 from votes.local.auth import InvalidToken
 from votes.local.tokens import TokenGate, bearer_token
 
@@ -45,9 +48,10 @@ def stream_endpoint(
             request.headers.get("authorization")
         )
         try:
-            gate().authorize(token)
+            jwt = gate().authorize(token)
         except InvalidToken as e:
             return _error(Unauthenticated(e.message))
+        who = caller_of({"requestContext": {"authorizer": {"jwt": jwt}}})
         c = get_container()
         publisher = c.publisher
         if publisher is None:
@@ -57,6 +61,10 @@ def stream_endpoint(
             canonical: str | None = str(UUID(poll_id))
         except ValueError:
             canonical = None  # results() below answers 400
+        try:
+            await c.service.require_results_visible(poll_id, who.subject, privileged=who.is_admin)
+        except Exception as e:
+            return _error(e)
         subscription = publisher.subscribe(canonical)
         queue = await subscription.__aenter__()
         try:

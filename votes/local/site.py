@@ -1,16 +1,25 @@
 """The browser client of the local app: ``/config.json`` and the built files of client/dist.
 
 ``/config.json`` is the client's runtime configuration, pointing it at this very server (the
-API at ``/``, the local Cognito at ``/cognito``). The built client is served at ``/``; a
-browser navigating to a client route (``Accept: text/html``, no file of that name) gets
-``index.html`` so the single-page app can route it, while API calls fall through to the API.
+API at ``/``, the local Cognito at ``/cognito``) and giving the pool's password policy. The
+built client is served at ``/``; a browser navigating to a client route (``Accept:
+text/html``, no file of that name) gets ``index.html`` so the single-page app can route it,
+while API calls fall through to the API.
+
+As CloudFront serves it on AWS (scripts/deploy-client.sh, deploy/client-hosting.yml): the
+content-hashed files under ``/assets/`` are cached for a year as immutable, everything else
+(``index.html``) is revalidated on every load, and text is compressed (gzip, Starlette's
+middleware) for browsers that accept it.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from starlette.datastructures import Headers
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
@@ -18,7 +27,12 @@ from starlette.types import Receive, Scope, Send
 
 from votes.settings import Settings
 
-__all__ = ["ClientSite", "config_endpoint"]
+__all__ = ["IMMUTABLE", "REVALIDATE", "ClientSite", "config_endpoint"]
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""Cache-Control of the content-hashed build output (a new build has new names)."""
+REVALIDATE = "no-cache"
+"""Cache-Control of what keeps its name across builds (``index.html``)."""
 
 
 def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
@@ -34,11 +48,28 @@ def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respons
                 "userPoolClientId": settings.user_pool_client_id,
                 "cognitoEndpoint": f"{base}/cognito",
                 "liveResults": settings.live_results,
+                "passwordPolicy": settings.password_policy,
             },
             headers={"Cache-Control": "no-store"},
         )
 
     return endpoint
+
+
+class _BuildFiles(StaticFiles):
+    """The files of ``dist``, each with the Cache-Control its name calls for."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        hashed = str(scope["path"]).startswith("/assets/")
+        response.headers["Cache-Control"] = IMMUTABLE if hashed else REVALIDATE
+        return response
 
 
 class ClientSite:
@@ -47,7 +78,8 @@ class ClientSite:
     def __init__(self, dist: Path) -> None:
         self.dist = dist.resolve()
         self.index = self.dist / "index.html"
-        self._files = StaticFiles(directory=str(self.dist), check_dir=False)
+        self._files = GZipMiddleware(_BuildFiles(directory=str(self.dist), check_dir=False))
+        self._index = GZipMiddleware(self._serve_index)
 
     @property
     def available(self) -> bool:
@@ -61,8 +93,7 @@ class ClientSite:
         if scope["method"] not in ("GET", "HEAD"):
             return False
         path: str = scope["path"]
-        accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
-        navigation = b"text/html" in accept
+        navigation = "text/html" in Headers(scope=scope).get("accept", "")
         looks_like_file = "." in path.rsplit("/", 1)[-1] and path != "/openapi.json"
         if not (navigation or looks_like_file or path == "/") or not self.available:
             return False
@@ -81,6 +112,9 @@ class ClientSite:
         path: str = scope["path"]
         if path != "/" and self._file(path) is not None:
             await self._files(scope, receive, send)
-            return
-        response = FileResponse(self.index, headers={"Cache-Control": "no-cache"})
+        else:
+            await self._index(scope, receive, send)
+
+    async def _serve_index(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = FileResponse(self.index, headers={"Cache-Control": REVALIDATE})
         await response(scope, receive, send)

@@ -4,6 +4,7 @@ export interface ApiErrorInit {
   status: number;
   code: string;
   message: string;
+  details?: Record<string, unknown>;
 }
 
 /** A failed API call: HTTP status, the API's stable error code, and the server's message. */
@@ -12,12 +13,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly serverMessage: string;
+  /** The API's `details` (e.g. `option`, the one held, with already_voted). */
+  readonly details: Record<string, unknown>;
 
-  constructor({ status, code, message }: ApiErrorInit) {
+  constructor({ status, code, message, details = {} }: ApiErrorInit) {
     super(friendlyMessage(code, status, message));
     this.status = status;
     this.code = code;
     this.serverMessage = message;
+    this.details = details;
   }
 }
 
@@ -34,6 +38,7 @@ const BY_CODE: Record<string, string> = {
   unauthenticated: "Your session has expired. Please sign in again.",
   forbidden: "Only administrators can do that.",
   payload_too_large: "That request is too large. Shorten the question or the options.",
+  results_hidden: "This poll shows its results once you have voted.",
 };
 
 const BY_STATUS: Record<number, string> = {
@@ -63,11 +68,12 @@ export function errorFromBody(status: number, body: unknown): ApiError {
       ? (body as { error: unknown }).error
       : null;
   if (typeof err === "object" && err !== null) {
-    const { code, message } = err as { code?: unknown; message?: unknown };
+    const { code, message, details } = err as { code?: unknown; message?: unknown; details?: unknown };
     return new ApiError({
       status,
       code: typeof code === "string" ? code : `http_${status}`,
       message: typeof message === "string" ? message : "",
+      details: typeof details === "object" && details !== null ? (details as Record<string, unknown>) : {},
     });
   }
   return new ApiError({ status, code: `http_${status}`, message: "" });

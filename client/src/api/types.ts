@@ -1,5 +1,7 @@
 /** The API's resources as the app uses them, and tolerant readers of the JSON the API sends. */
 
+export type ResultsVisibility = "always" | "after_vote";
+
 export interface Poll {
   id: string;
   question: string;
@@ -9,10 +11,24 @@ export interface Poll {
   closesAt: string | null;
   closed: boolean;
   closedAt: string | null;
+  /** As the server saw it when it answered; a closing time may pass since (see `openAt`). */
   isOpen: boolean;
+  /** `after_vote`: while open, the API shows the results only to those who voted (and admins). */
+  resultsVisibility: ResultsVisibility;
+  /** Votes in the poll's live tally, where the API says (the poll list does). */
+  totalVotes: number | null;
+}
+
+/** Whether `poll` accepts votes at `now`: as the server said, until its closing time passes. */
+export function openAt(poll: Poll, now: number): boolean {
+  if (!poll.isOpen) return false;
+  if (!poll.closesAt) return true;
+  const deadline = Date.parse(poll.closesAt);
+  return Number.isNaN(deadline) || now < deadline;
 }
 
 export interface Ballot {
+  pollId: string | null;
   option: string | null;
   updatedAt: string | null;
 }
@@ -32,6 +48,7 @@ export interface NewPoll {
   question: string;
   options: string[];
   closesAt: string | null;
+  resultsVisibility: ResultsVisibility;
 }
 
 type Json = Record<string, unknown>;
@@ -57,6 +74,8 @@ export function toPoll(raw: unknown): Poll {
     closed,
     closedAt: str(pick(o, "closed_at", "closedAt")),
     isOpen: typeof isOpen === "boolean" ? isOpen : !closed,
+    resultsVisibility: pick(o, "results_visibility", "resultsVisibility") === "after_vote" ? "after_vote" : "always",
+    totalVotes: num(pick(o, "total_votes", "totalVotes")),
   };
 }
 
@@ -70,7 +89,17 @@ export function toPolls(raw: unknown): Poll[] {
 export function toBallot(raw: unknown): Ballot {
   const o = obj(raw);
   const b = "ballot" in o ? obj(o.ballot) : o;
-  return { option: str(b.option), updatedAt: str(pick(b, "updated_at", "updatedAt")) };
+  return {
+    pollId: str(pick(b, "poll_id", "pollId")),
+    option: str(b.option),
+    updatedAt: str(pick(b, "updated_at", "updatedAt")),
+  };
+}
+
+/** Read `{"ballots": [...]}`. */
+export function toBallots(raw: unknown): Ballot[] {
+  const list = obj(raw).ballots;
+  return Array.isArray(list) ? list.map(toBallot) : [];
 }
 
 function countsOf(raw: unknown): { option: string; votes: number }[] {

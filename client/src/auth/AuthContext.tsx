@@ -4,7 +4,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { ApiClient } from "../api/client";
 import { ApiError, messageOf } from "../api/errors";
 import type { AppConfig } from "../config";
-import { CognitoAuth, type Session } from "./cognito";
+import { CognitoAuth, type Session } from "./session";
 
 export type AuthStatus = "checking" | "signed-out" | "registering" | "ready" | "register-failed";
 
@@ -15,9 +15,9 @@ export interface AuthValue {
   error: string | null;
   api: ApiClient;
   token: () => Promise<string | null>;
-  signIn: (username: string, password: string) => Promise<void>;
-  signUp: (username: string, password: string) => Promise<{ confirmed: boolean }>;
-  confirm: (username: string, code: string) => Promise<void>;
+  signIn: (email: string, password: string) => Promise<void>;
+  signUp: (email: string, name: string, password: string) => Promise<{ confirmed: boolean }>;
+  confirm: (email: string, code: string) => Promise<void>;
   signOut: () => void;
   retryRegistration: () => void;
 }
@@ -69,7 +69,7 @@ export function AuthProvider({ config, children, auth: injected }: Props) {
       setStatus("registering");
       setError(null);
       try {
-        await api.registerVoter(s.username);
+        await api.registerVoter(s.name);
         setStatus("ready");
       } catch (e) {
         if (e instanceof ApiError && e.status === 401) return; // `expire` signed them out
@@ -100,12 +100,12 @@ export function AuthProvider({ config, children, auth: injected }: Props) {
       error,
       api,
       token,
-      signIn: async (username, password) => {
+      signIn: async (email, password) => {
         setError(null);
-        await register(await auth.signIn(username, password));
+        await register(await auth.signIn(email, password));
       },
-      signUp: (username, password) => auth.signUp(username, password),
-      confirm: (username, code) => auth.confirm(username, code),
+      signUp: (email, name, password) => auth.signUp(email, name, password),
+      confirm: (email, code) => auth.confirm(email, code),
       signOut: () => {
         auth.signOut();
         setSession(null);

@@ -1,9 +1,10 @@
-/** Cognito error codes (as the SDK reports them) turned into messages for people. */
+/** Cognito error codes turned into messages for people. */
 
 const MESSAGES: Record<string, string> = {
-  UsernameExistsException: "That username is already taken. Sign in instead, or pick another.",
-  NotAuthorizedException: "Wrong username or password.",
-  UserNotFoundException: "Wrong username or password.",
+  UsernameExistsException: "An account with this e-mail address already exists. Sign in instead.",
+  AliasExistsException: "An account with this e-mail address already exists. Sign in instead.",
+  NotAuthorizedException: "Wrong e-mail address or password.",
+  UserNotFoundException: "Wrong e-mail address or password.",
   UserNotConfirmedException: "This account is not confirmed yet. Enter the code you were sent.",
   CodeMismatchException: "That confirmation code is not right.",
   ExpiredCodeException: "That confirmation code has expired.",
@@ -17,7 +18,7 @@ export function authErrorMessage(code: string, raw: string): string {
   if (code in MESSAGES) return MESSAGES[code];
   if (code === "InvalidPasswordException" || code === "InvalidParameterException") {
     // Cognito's wording names the exact rule broken ("Password must have uppercase ...").
-    return raw.replace(/^[^:]*validation error[^:]*:\s*/i, "") || "Check the username and password.";
+    return raw.replace(/^[^:]*validation error[^:]*:\s*/i, "") || "Check the e-mail address and password.";
   }
   return raw || "Sign-in failed. Please try again.";
 }

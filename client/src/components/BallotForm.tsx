@@ -1,12 +1,14 @@
 /** The viewer's ballot in one poll: cast, change or retract while open; read-only once closed. */
 
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from "react";
+import { type FormEvent, type ReactNode, useId, useState } from "react";
 import type { Ballot, Poll } from "../api/types";
 
 export type BallotAction = { kind: "cast" | "change"; option: string } | { kind: "retract" };
 
 interface Props {
   poll: Poll;
+  /** Whether the poll takes votes now (its closing time may have passed since it loaded). */
+  open: boolean;
   ballot: Ballot | null;
   busy: boolean;
   onAction: (action: BallotAction) => void;
@@ -14,13 +16,19 @@ interface Props {
   children?: ReactNode;
 }
 
-export function BallotForm({ poll, ballot, busy, onAction, children }: Props) {
+export function BallotForm({ poll, open, ballot, busy, onAction, children }: Props) {
   const held = ballot?.option ?? null;
   const [choice, setChoice] = useState<string | null>(held);
+  const [shownHeld, setShownHeld] = useState<string | null>(held);
   const legendId = useId();
-  useEffect(() => setChoice(held), [held]);
+  if (held !== shownHeld) {
+    // The vote held changed (a vote went through, or we learnt of one cast elsewhere). Follow
+    // it unless the viewer had picked something else: after "already voted" their pick stays,
+    // so "Change my vote" is one click away.
+    setShownHeld(held);
+    if (choice === null || choice === shownHeld) setChoice(held);
+  }
 
-  const open = poll.isOpen;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!choice || !open) return;

@@ -1,61 +1,78 @@
-/** A horizontal bar chart of a poll's tally, readable by screen readers as a list. */
+/**
+ * A poll's tally as horizontal bars, each as long as its option's share of all votes, in the
+ * option's own colour, with the count and the percentage beside it; the leader (or, once the
+ * poll is over, the winner) stands out. Screen readers read it as a list. A count that changes
+ * is re-mounted (keyed on its value), which replays a short "pop"; the bars glide to their
+ * new length (both off under prefers-reduced-motion).
+ */
 
 import type { Results } from "../api/types";
+import { resultRows, votesText } from "../results/share";
 
 interface Props {
-  results: Results | null;
-  /** The option the viewer voted for, highlighted. */
+  results: Results;
+  /** The option the viewer voted for, marked. */
   myOption?: string | null;
+  /** The poll takes no more votes: the leader is the winner. */
   final?: boolean;
+  /** Presenter view: large type. */
+  large?: boolean;
 }
 
-const percent = (votes: number, total: number) => (total > 0 ? Math.round((votes / total) * 100) : 0);
-const plural = (n: number) => `${n} ${n === 1 ? "vote" : "votes"}`;
+/** The number of distinct colours (.opt-c0 ... in chart.css); more options repeat them. */
+export const PALETTE_SIZE = 10;
 
-export function ResultsChart({ results, myOption = null, final = false }: Props) {
-  if (!results) {
-    return (
-      <p className="chart-empty" role="status">
-        Loading results…
-      </p>
-    );
-  }
-  const { counts, total } = results;
-  const max = Math.max(1, ...counts.map((c) => c.votes));
-  const leader = total > 0 ? max : -1;
-  const winner = final && counts.filter((c) => c.votes === leader).length === 1 ? leader : -1;
+export function ResultsChart({ results, myOption = null, final = false, large = false }: Props) {
+  const rows = resultRows(results);
   return (
-    <figure className="chart" aria-label={final ? "Final results" : "Live results"}>
+    <figure className={`chart${large ? " chart-large" : ""}`} aria-label={final ? "Final results" : "Live results"}>
       <ol className="chart-rows">
-        {counts.map(({ option, votes }) => {
-          const pct = percent(votes, total);
-          const mine = option === myOption;
-          const classes = ["chart-row", mine && "is-mine", votes === leader && "is-leader"]
+        {rows.map((row) => {
+          const mine = row.option === myOption;
+          const won = final && row.leading;
+          const classes = [
+            "chart-row",
+            `opt-c${row.index % PALETTE_SIZE}`,
+            mine && "is-mine",
+            row.leading && "is-leader",
+            won && "is-winner",
+          ]
             .filter(Boolean)
             .join(" ");
           return (
-            <li key={option} className={classes} data-option={option} data-votes={votes}>
+            <li
+              key={row.option}
+              className={classes}
+              data-option={row.option}
+              data-votes={row.votes}
+              data-percent={row.percent}
+            >
               <div className="chart-label">
                 <span className="chart-option">
-                  <span className="chart-option-name">{option}</span>
-                  {votes === winner && <span className="tag tag-winner">Winner</span>}
+                  <span className="chart-option-name">
+                    <span className="swatch" aria-hidden="true" />
+                    {row.option}
+                  </span>
+                  {won && <span className="tag tag-winner">★ Winner</span>}
+                  {row.leading && !final && <span className="tag tag-leading">Leading</span>}
                   {mine && <span className="tag tag-mine">Your vote</span>}
                 </span>
-                <span className="chart-count">
-                  {plural(votes)} <span className="chart-pct">({pct}%)</span>
+                <span className="chart-figures">
+                  <span className="chart-pct" key={`p${row.percent}`}>
+                    {row.percent}%
+                  </span>
+                  <span className="chart-count" key={`v${row.votes}`}>
+                    {votesText(row.votes)}
+                  </span>
                 </span>
               </div>
               <div className="chart-track" aria-hidden="true">
-                <div className="chart-bar" style={{ width: `${(votes / max) * 100}%` }} />
+                <div className="chart-bar" style={{ width: `${row.share * 100}%` }} />
               </div>
             </li>
           );
         })}
       </ol>
-      <figcaption className="chart-total">
-        {total === 0 ? "No votes yet." : `${plural(total)} in total`}
-        {final ? " · final" : ""}
-      </figcaption>
     </figure>
   );
 }

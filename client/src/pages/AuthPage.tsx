@@ -1,37 +1,56 @@
-/** Sign in, or create an account (then sign in at once). */
+/** Sign in with e-mail and password, or create an account (e-mail, display name, a password
+ *  checked live against the pool's rules), then sign in at once. */
 
 import { type FormEvent, useId, useState } from "react";
-import { useAuth } from "../auth/AuthContext";
-import { Alert, PageHeading } from "../components/ui";
 import { messageOf } from "../api/errors";
+import { useAuth } from "../auth/AuthContext";
+import { checkPassword } from "../auth/passwordPolicy";
+import { PasswordChecklist } from "../components/PasswordChecklist";
+import { Alert, PageHeading } from "../components/ui";
 
 type Mode = "sign-in" | "sign-up" | "confirm";
 
+const TITLE: Record<Mode, string> = { "sign-in": "Sign in", "sign-up": "Create your account", confirm: "Confirm your account" };
+const ACTION: Record<Mode, string> = {
+  "sign-in": "Sign in to vote",
+  "sign-up": "Create account and sign in",
+  confirm: "Confirm and sign in",
+};
+
 export function AuthPage() {
-  const { signIn, signUp, confirm, error: sessionError } = useAuth();
+  const { config, signIn, signUp, confirm, error: sessionError } = useAuth();
   const [mode, setMode] = useState<Mode>("sign-in");
-  const [username, setUsername] = useState("");
+  const [email, setEmail] = useState("");
+  const [name, setName] = useState("");
   const [password, setPassword] = useState("");
   const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { user: useId(), pass: useId(), hint: useId(), code: useId() };
+  const ids = { email: useId(), name: useId(), nameHint: useId(), pass: useId(), rules: useId(), code: useId() };
+  const rules = checkPassword(config.passwordPolicy, password);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (mode === "sign-up") {
+      const missing = rules.filter((r) => !r.met).map((r) => r.label.toLowerCase());
+      if (missing.length) {
+        setError(`The password needs: ${missing.join(", ")}.`);
+        return;
+      }
+    }
     setBusy(true);
     setError(null);
     try {
       if (mode === "sign-up") {
-        const { confirmed } = await signUp(username.trim(), password);
+        const { confirmed } = await signUp(email.trim(), name.trim(), password);
         if (!confirmed) {
           setMode("confirm");
           return;
         }
       } else if (mode === "confirm") {
-        await confirm(username.trim(), code.trim());
+        await confirm(email.trim(), code.trim());
       }
-      await signIn(username.trim(), password);
+      await signIn(email.trim(), password);
     } catch (err) {
       setError(messageOf(err));
     } finally {
@@ -44,22 +63,18 @@ export function AuthPage() {
     setError(null);
   };
 
-  const title = mode === "sign-in" ? "Sign in" : mode === "sign-up" ? "Create your account" : "Confirm your account";
-  const action =
-    mode === "sign-in" ? "Sign in to vote" : mode === "sign-up" ? "Create account and sign in" : "Confirm and sign in";
-
   return (
-    <main className="auth" id="main">
+    <main className="auth" id="main" tabIndex={-1}>
       <section className="card auth-card" aria-labelledby="auth-title">
         <div className="auth-brand" aria-hidden="true">
           <span className="logo-mark">✓</span>
         </div>
         <div id="auth-title">
-          <PageHeading title={title}>{title}</PageHeading>
+          <PageHeading title={TITLE[mode]}>{TITLE[mode]}</PageHeading>
         </div>
         <p className="muted">
           {mode === "confirm"
-            ? "We sent a confirmation code. Enter it to finish creating your account."
+            ? "We sent a confirmation code to your e-mail address. Enter it to finish creating your account."
             : "Vote in polls and watch the results change live."}
         </p>
         {mode !== "confirm" && (
@@ -72,23 +87,40 @@ export function AuthPage() {
             </button>
           </div>
         )}
-        <form onSubmit={submit} className="form" noValidate={false}>
+        <form onSubmit={submit} className="form">
           <div className="field">
-            <label htmlFor={ids.user}>Username</label>
+            <label htmlFor={ids.email}>E-mail address</label>
             <input
-              id={ids.user}
-              name="username"
-              autoComplete="username"
+              id={ids.email}
+              name="email"
+              type="email"
+              autoComplete={mode === "sign-in" ? "username" : "email"}
+              inputMode="email"
               required
-              minLength={1}
               maxLength={128}
-              pattern="[^\s]+"
-              title="No spaces"
-              value={username}
+              value={email}
               readOnly={mode === "confirm"}
-              onChange={(e) => setUsername(e.target.value)}
+              onChange={(e) => setEmail(e.target.value)}
             />
           </div>
+          {mode === "sign-up" && (
+            <div className="field">
+              <label htmlFor={ids.name}>Your name</label>
+              <input
+                id={ids.name}
+                name="name"
+                autoComplete="name"
+                required
+                maxLength={100}
+                aria-describedby={ids.nameHint}
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+              />
+              <p id={ids.nameHint} className="hint">
+                Shown beside your account; your e-mail address is not.
+              </p>
+            </div>
+          )}
           <div className="field">
             <label htmlFor={ids.pass}>Password</label>
             <input
@@ -97,17 +129,12 @@ export function AuthPage() {
               type="password"
               autoComplete={mode === "sign-in" ? "current-password" : "new-password"}
               required
-              minLength={mode === "sign-in" ? 1 : 8}
-              aria-describedby={mode === "sign-up" ? ids.hint : undefined}
+              aria-describedby={mode === "sign-up" ? ids.rules : undefined}
               value={password}
               readOnly={mode === "confirm"}
               onChange={(e) => setPassword(e.target.value)}
             />
-            {mode === "sign-up" && (
-              <p id={ids.hint} className="hint">
-                At least 8 characters with upper- and lower-case letters, a number and a symbol.
-              </p>
-            )}
+            {mode === "sign-up" && <PasswordChecklist id={ids.rules} rules={rules} />}
           </div>
           {mode === "confirm" && (
             <div className="field">
@@ -126,7 +153,7 @@ export function AuthPage() {
           {error && <Alert>{error}</Alert>}
           {!error && sessionError && <Alert kind="info">{sessionError}</Alert>}
           <button type="submit" className="btn btn-primary btn-block" disabled={busy} aria-busy={busy}>
-            {busy ? "Please wait…" : action}
+            {busy ? "Please wait…" : ACTION[mode]}
           </button>
         </form>
       </section>

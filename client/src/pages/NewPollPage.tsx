@@ -4,7 +4,7 @@ import { type FormEvent, useEffect, useId, useReducer, useRef, useState } from "
 import { messageOf } from "../api/errors";
 import { useAuth } from "../auth/AuthContext";
 import { Alert, PageHeading } from "../components/ui";
-import { hrefFor, navigate } from "../router";
+import { hrefFor, Link, navigate } from "../router";
 import {
   MAX_OPTION,
   MAX_OPTIONS,
@@ -22,7 +22,7 @@ export function NewPollPage() {
   const [busy, setBusy] = useState(false);
   const optionRefs = useRef<(HTMLInputElement | null)[]>([]);
   const focusIndex = useRef<number | null>(null);
-  const ids = { q: useId(), closes: useId(), closesHint: useId() };
+  const ids = { q: useId(), closes: useId(), closesHint: useId(), option: useId(), hide: useId(), hideHint: useId() };
 
   useEffect(() => {
     if (focusIndex.current !== null) {
@@ -33,10 +33,10 @@ export function NewPollPage() {
 
   if (!session?.isAdmin) {
     return (
-      <main id="main" className="page">
+      <main id="main" className="page" tabIndex={-1}>
         <PageHeading title="New poll">New poll</PageHeading>
         <Alert>Only administrators can create polls.</Alert>
-        <a href={hrefFor.polls()}>Back to polls</a>
+        <Link href={hrefFor.polls()}>Back to polls</Link>
       </main>
     );
   }
@@ -60,10 +60,10 @@ export function NewPollPage() {
   };
 
   return (
-    <main id="main" className="page page-narrow">
-      <a className="back" href={hrefFor.polls()}>
+    <main id="main" className="page page-narrow" tabIndex={-1}>
+      <Link className="back" href={hrefFor.polls()}>
         ← All polls
-      </a>
+      </Link>
       <PageHeading title="New poll">New poll</PageHeading>
       <form className="card form" onSubmit={submit}>
         <div className="field">
@@ -85,11 +85,14 @@ export function NewPollPage() {
           <ol className="option-inputs">
             {form.options.map((value, i) => (
               <li key={i}>
+                <label className="option-label" htmlFor={`${ids.option}-${i}`}>
+                  Option {i + 1}
+                </label>
                 <input
+                  id={`${ids.option}-${i}`}
                   ref={(el) => {
                     optionRefs.current[i] = el;
                   }}
-                  aria-label={`Option ${i + 1}`}
                   maxLength={MAX_OPTION}
                   value={value}
                   onChange={(e) => dispatch({ type: "option", index: i, value: e.target.value })}
@@ -136,11 +139,24 @@ export function NewPollPage() {
             Your local time. Leave empty to close the poll by hand.
           </p>
         </div>
+        <div className="field field-check">
+          <input
+            id={ids.hide}
+            type="checkbox"
+            aria-describedby={ids.hideHint}
+            checked={form.resultsVisibility === "after_vote"}
+            onChange={(e) => dispatch({ type: "results-visibility", value: e.target.checked ? "after_vote" : "always" })}
+          />
+          <label htmlFor={ids.hide}>Hide the results from each voter until they have voted</label>
+          <p id={ids.hideHint} className="hint">
+            So the running tally cannot sway anyone’s choice. Admins always see them, and everyone does once the poll closes.
+          </p>
+        </div>
         {error && <Alert>{error}</Alert>}
         <div className="form-actions">
-          <a className="btn btn-ghost" href={hrefFor.polls()}>
+          <Link className="btn btn-ghost" href={hrefFor.polls()}>
             Cancel
-          </a>
+          </Link>
           <button type="submit" className="btn btn-primary" disabled={busy} aria-busy={busy}>
             {busy ? "Creating…" : "Create poll"}
           </button>

@@ -1,16 +1,20 @@
-/** One poll: the viewer's ballot, live results, and (for admins) closing it. */
+/** One poll: the viewer's ballot, live results, and (for admins, out of the voter's way)
+ *  closing it. The page flips to closed at the closing time, without a reload. */
 
 import { useEffect, useRef, useState } from "react";
 import { ApiError, messageOf } from "../api/errors";
-import type { Ballot } from "../api/types";
+import { openAt } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { AdminClose } from "../components/AdminClose";
 import { type BallotAction, BallotForm } from "../components/BallotForm";
+import { Countdown } from "../components/Countdown";
 import { ResultsPanel } from "../components/ResultsPanel";
-import { Alert, PageHeading, PollStatus, Spinner, formatDate } from "../components/ui";
+import { Alert, bringIntoView, formatDate, PageHeading, PollStatus, Spinner } from "../components/ui";
 import { useLiveResults } from "../results/useLiveResults";
-import { hrefFor } from "../router";
+import { hrefFor, Link } from "../router";
 import { useAsync } from "../state/useAsync";
+import { useNow } from "../time/countdown";
+import { PollMissing, pollIdLooksValid, useMyBallot } from "./pollShared";
 
 const DONE: Record<BallotAction["kind"], (option?: string) => string> = {
   cast: (o) => `Your vote for “${o}” is in.`,
@@ -18,16 +22,28 @@ const DONE: Record<BallotAction["kind"], (option?: string) => string> = {
   retract: () => "Your vote was retracted.",
 };
 
+type Notice = { kind: "success" | "error"; text: string };
+
 export function PollPage({ pollId }: { pollId: string }) {
+  const valid = pollIdLooksValid(pollId);
   const { api, token, config, session } = useAuth();
-  const poll = useAsync((signal) => api.getPoll(pollId, signal), [api, pollId]);
-  const ballot = useAsync<Ballot | null>((signal) => api.myBallot(pollId, signal), [api, pollId]);
+  const poll = useAsync((signal) => (valid ? api.getPoll(pollId, signal) : Promise.resolve(null)), [api, pollId, valid]);
+  const ballot = useMyBallot(pollId, valid);
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<{ kind: "success" | "error"; text: string } | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(null);
   const noticeRef = useRef<HTMLDivElement>(null);
+  const resultsRef = useRef<HTMLElement>(null);
 
   const p = poll.data;
-  const final = p !== null && !p.isOpen;
+  const now = useNow([p?.closesAt ?? null]);
+  const open = p !== null && openAt(p, now);
+  const final = p !== null && !open;
+  // Having voted once is enough to see an after_vote poll's results (the API's rule too);
+  // until the ballot is known, such a poll's results are not asked for.
+  const hasVoted = ballot.data !== null;
+  const ballotKnown = hasVoted || !ballot.loading;
+  const mayHide = p?.resultsVisibility === "after_vote" && open && !session?.isAdmin;
+  const hidden = mayHide && ballotKnown && !hasVoted;
   const { state: live, refresh } = useLiveResults({
     api,
     token,
@@ -35,24 +51,36 @@ export function PollPage({ pollId }: { pollId: string }) {
     options: p?.options ?? [],
     mode: config.liveResults,
     closed: final,
+    enabled: p !== null && !hidden && (!mayHide || ballotKnown),
   });
 
-  // The tally says the poll is final before our copy of the poll does: fetch the poll again.
+  // The closing time passed while the page was open, or the tally says the poll is final
+  // before our copy of the poll does: read the poll again (the server's word).
   const reloadPoll = poll.reload;
+  const serverOpen = p?.isOpen ?? false;
   useEffect(() => {
-    if (live.results?.final && p?.isOpen) void reloadPoll();
-  }, [live.results?.final, p?.isOpen, reloadPoll]);
+    if (serverOpen && (!open || live.results?.final)) void reloadPoll();
+  }, [serverOpen, open, live.results?.final, reloadPoll]);
 
   useEffect(() => {
     if (notice?.kind === "error") noticeRef.current?.focus();
   }, [notice]);
 
-  // Once the poll is final, an earlier "your vote is in" is old news.
+  // Once the poll is over, an earlier "your vote is in" is old news.
   useEffect(() => {
     if (final) setNotice((n) => (n?.kind === "success" ? null : n));
   }, [final]);
 
-  const run = async (what: () => Promise<void>, success: string | null) => {
+  if (!valid || (p === null && poll.error)) return <PollMissing error={valid ? poll.error : null} code={poll.errorCode} />;
+  if (p === null) {
+    return (
+      <main id="main" className="page" tabIndex={-1}>
+        <Spinner label="Loading the poll…" />
+      </main>
+    );
+  }
+
+  const run = async (what: () => Promise<void>, success: string | null, then?: () => void) => {
     setBusy(true);
     setNotice(null);
     try {
@@ -60,32 +88,38 @@ export function PollPage({ pollId }: { pollId: string }) {
         await what();
       } catch (e) {
         if (!(e instanceof ApiError && e.code === "not_registered") || !session) throw e;
-        await api.registerVoter(session.username); // registration raced the first vote: redo both
+        await api.registerVoter(session.name); // registration raced the first vote: redo both
         await what();
       }
       setNotice(success ? { kind: "success", text: success } : null);
+      then?.();
     } catch (e) {
-      setNotice({ kind: "error", text: messageOf(e) });
+      setNotice({ kind: "error", text: failureText(e) });
       if (e instanceof ApiError && e.code === "poll_closed") void poll.reload();
       if (e instanceof ApiError && e.code === "already_voted") void ballot.reload();
     } finally {
       setBusy(false);
-      if (config.liveResults === "poll") refresh();
+      refresh();
     }
   };
 
   const onBallot = (action: BallotAction) => {
     if (action.kind === "retract") {
       void run(async () => {
-        await api.retractVote(pollId);
-        ballot.set(null);
+        const b = await api.retractVote(pollId);
+        ballot.set(b);
       }, DONE.retract());
     } else {
       const write = action.kind === "cast" ? api.castVote : api.changeVote;
-      void run(async () => {
-        const b = await write.call(api, pollId, action.option);
-        ballot.set(b.option ? b : { option: action.option, updatedAt: null });
-      }, DONE[action.kind](action.option));
+      void run(
+        async () => {
+          const b = await write.call(api, pollId, action.option);
+          ballot.set(b.option ? b : { pollId, option: action.option, updatedAt: null });
+        },
+        DONE[action.kind](action.option),
+        // On a phone the results start below a long ballot: bring them into view.
+        () => requestAnimationFrame(() => bringIntoView(resultsRef.current)),
+      );
     }
   };
 
@@ -94,51 +128,35 @@ export function PollPage({ pollId }: { pollId: string }) {
       poll.set(await api.closePoll(pollId));
     }, null); // the "closed" banner says it
 
-  if (p === null) {
-    return (
-      <main id="main" className="page">
-        <a className="back" href={hrefFor.polls()}>
-          ← All polls
-        </a>
-        {poll.error ? (
-          <>
-            <PageHeading title="Poll">{poll.errorCode === "poll_not_found" ? "Poll not found" : "Could not load the poll"}</PageHeading>
-            <Alert>{poll.error}</Alert>
-          </>
-        ) : (
-          <Spinner label="Loading the poll…" />
-        )}
-      </main>
-    );
-  }
-
   return (
-    <main id="main" className="page">
-      <a className="back" href={hrefFor.polls()}>
+    <main id="main" className="page" tabIndex={-1}>
+      <Link className="back" href={hrefFor.polls()}>
         ← All polls
-      </a>
+      </Link>
       <header className="poll-head">
-        <PollStatus poll={p} />
+        <div className="poll-head-row">
+          <PollStatus open={open} closedByAdmin={p.closed} />
+          {open && p.closesAt && <Countdown closesAt={p.closesAt} now={now} />}
+        </div>
         <PageHeading title={p.question}>{p.question}</PageHeading>
         <p className="muted poll-meta">
           {p.createdAt && <>Opened {formatDate(p.createdAt)}</>}
-          {p.isOpen && p.closesAt && <> · closes {formatDate(p.closesAt)}</>}
-          {!p.isOpen && (p.closedAt || p.closesAt) && <> · closed {formatDate(p.closedAt ?? p.closesAt)}</>}
+          {!open && (p.closedAt || p.closesAt) && <> · closed {formatDate(p.closedAt ?? p.closesAt)}</>}
         </p>
       </header>
       {final && (
         <div className="final-banner" role="status">
-          <strong>This poll is closed.</strong> The results are final.
+          <strong>This poll is closed.</strong> Votes can no longer be cast or changed.
         </div>
       )}
       <div className="poll-grid">
-        <div className="poll-main">
-          {ballot.error && !ballot.data && ballot.errorCode !== "ballot_not_found" ? (
+        <div className="poll-ballot">
+          {ballot.error && ballot.data === null ? (
             <Alert>{ballot.error}</Alert>
           ) : ballot.loading && ballot.data === null ? (
             <Spinner label="Loading your ballot…" />
           ) : (
-            <BallotForm poll={p} ballot={ballot.data} busy={busy} onAction={onBallot}>
+            <BallotForm poll={p} open={open} ballot={ballot.data} busy={busy} onAction={onBallot}>
               {notice && (
                 <div ref={noticeRef} tabIndex={-1} className="notice">
                   <Alert kind={notice.kind}>{notice.text}</Alert>
@@ -146,10 +164,40 @@ export function PollPage({ pollId }: { pollId: string }) {
               )}
             </BallotForm>
           )}
-          {session?.isAdmin && p.isOpen && <AdminClose busy={busy} onClose={onClose} />}
         </div>
-        <ResultsPanel live={live} final={final} myOption={ballot.data?.option ?? null} />
+        <ResultsPanel
+          ref={resultsRef}
+          live={live}
+          final={final}
+          myOption={ballot.data?.option ?? null}
+          hidden={
+            hidden ? (
+              <>
+                <p className="results-hidden-title">Results appear once you vote</p>
+                <p className="muted">This poll keeps its results hidden until then, so they cannot sway your choice.</p>
+              </>
+            ) : undefined
+          }
+          actions={
+            <Link className="btn btn-ghost btn-small" href={hrefFor.present(p.id)}>
+              Present
+            </Link>
+          }
+        />
+        {session?.isAdmin && open && (
+          <div className="poll-admin">
+            <AdminClose busy={busy} onClose={onClose} />
+          </div>
+        )}
       </div>
     </main>
   );
+}
+
+/** An error as the viewer should read it; for "already voted" it names the vote they hold. */
+function failureText(e: unknown): string {
+  if (e instanceof ApiError && e.code === "already_voted" && typeof e.details.option === "string") {
+    return `You already voted for “${e.details.option}” (perhaps in another tab). Your new pick is still selected: use “Change my vote” to switch to it.`;
+  }
+  return messageOf(e);
 }

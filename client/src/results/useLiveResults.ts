@@ -1,19 +1,21 @@
 /**
- * Live results of one poll: Server-Sent Events (`/results/stream`) when the config says "sse",
- * else polling `GET /results` with If-None-Match; either way the same state for the chart.
+ * A poll's results as the page shows them: read once for a closed poll, followed through the
+ * configured transport while it is open, not read at all while they are hidden from the viewer.
  */
 
-import { useCallback, useEffect, useReducer, useRef } from "react";
+import { useCallback, useEffect, useMemo, useReducer, useRef } from "react";
 import type { ApiClient, TokenSource } from "../api/client";
 import { messageOf } from "../api/errors";
-import { toResults } from "../api/types";
 import type { LiveResultsMode } from "../config";
-import { initialLiveResults, liveResultsReducer, type LiveResultsState } from "./reducer";
+import { initialLiveState, liveReducer, type LiveState, STALE_AFTER_MS } from "./liveState";
+import { pollingTransport } from "./pollingTransport";
+import { sseTransport } from "./sseTransport";
+import type { LiveTransport, Subscription } from "./transport";
 
-export const POLL_INTERVAL_MS = 3000;
-const RECONNECT_MS = [1000, 2000, 5000, 10000];
-/** Event names the stream may use; unnamed events arrive as "message". */
-export const STREAM_EVENTS = ["message", "results", "tally", "TallyUpdated"];
+/** The transport `mode` names (config.json's `liveResults`). */
+export function transportFor(mode: LiveResultsMode, api: ApiClient, token: TokenSource): LiveTransport {
+  return mode === "sse" ? sseTransport(api, token) : pollingTransport(api);
+}
 
 interface Options {
   api: ApiClient;
@@ -21,99 +23,73 @@ interface Options {
   pollId: string;
   options: string[];
   mode: LiveResultsMode;
-  /** A closed poll's results are final: read once, no stream. */
+  /** A closed poll's results are final: read once, no transport. */
   closed: boolean;
+  /** False while the results are hidden from this viewer: nothing is read. */
+  enabled?: boolean;
+  /** Injected in tests; by default the one `mode` names. */
+  transport?: LiveTransport;
 }
 
-export function useLiveResults({ api, token, pollId, options, mode, closed }: Options): {
-  state: LiveResultsState;
+export function useLiveResults({ api, token, pollId, options, mode, closed, enabled = true, transport }: Options): {
+  state: LiveState;
   refresh: () => void;
 } {
-  const [state, dispatch] = useReducer(liveResultsReducer, mode, (m) =>
-    initialLiveResults(m === "sse" ? "connecting" : "polling"),
-  );
-  const etag = useRef<string | null>(null);
+  const [state, dispatch] = useReducer(liveReducer, undefined, () => initialLiveState());
+  const subscription = useRef<Subscription | null>(null);
   // Callers may pass fresh arrays and closures on every render: key the effects on values.
   const optionKey = options.join("\u0000");
   const latest = useRef({ options, token });
   latest.current = { options, token };
-
-  const fetchNow = useCallback(
-    async (signal?: AbortSignal) => {
-      try {
-        const read = await api.getResults(pollId, latest.current.options, etag.current, signal);
-        if (read.notModified) return;
-        etag.current = read.etag;
-        dispatch({ type: "results", results: read.results });
-      } catch (e) {
-        if (signal?.aborted) return;
-        dispatch({ type: "error", message: messageOf(e) });
-      }
-    },
-    [api, pollId, optionKey],
+  const live = useMemo(
+    () => transport ?? transportFor(mode, api, () => latest.current.token()),
+    [transport, mode, api],
   );
 
   useEffect(() => {
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let source: EventSource | null = null;
-    let attempt = 0;
-    etag.current = null;
-    dispatch({ type: "reset", connection: closed ? "final" : mode === "sse" ? "connecting" : "polling" });
-
-    const pollLoop = async () => {
-      if (abort.signal.aborted) return;
-      if (typeof document === "undefined" || !document.hidden) await fetchNow(abort.signal);
-      if (!abort.signal.aborted) timer = setTimeout(pollLoop, POLL_INTERVAL_MS);
-    };
-
-    const onData = (event: MessageEvent) => {
-      try {
-        const results = toResults(JSON.parse(event.data), latest.current.options);
-        dispatch({ type: "results", results });
-      } catch {
-        // A keep-alive or non-JSON event carries no tally.
-      }
-    };
-
-    const openStream = async () => {
-      if (abort.signal.aborted) return;
-      const accessToken = await latest.current.token();
-      if (abort.signal.aborted || !accessToken) return;
-      source = new EventSource(api.resultsStreamUrl(pollId, accessToken));
-      source.onopen = () => {
-        attempt = 0;
-        dispatch({ type: "connection", connection: "live" });
-      };
-      for (const name of STREAM_EVENTS) source.addEventListener(name, onData as EventListener);
-      source.onerror = () => {
-        dispatch({ type: "connection", connection: "reconnecting" });
-        if (source && source.readyState === EventSource.CLOSED) {
-          // The browser gave up (e.g. an expired token): reopen with a fresh token.
-          source = null;
-          const delay = RECONNECT_MS[Math.min(attempt++, RECONNECT_MS.length - 1)];
-          timer = setTimeout(() => {
-            void fetchNow(abort.signal);
-            void openStream();
-          }, delay);
-        }
-      };
-    };
-
-    void fetchNow(abort.signal);
-    if (!closed) {
-      if (mode === "sse") void openStream();
-      else timer = setTimeout(pollLoop, POLL_INTERVAL_MS);
+    dispatch({ type: "reset", status: closed ? "final" : "connecting" });
+    if (!enabled) return;
+    const opts = latest.current.options;
+    if (closed) {
+      const abort = new AbortController();
+      api.getResults(pollId, opts, null, abort.signal).then(
+        (read) => {
+          if (!read.notModified) dispatch({ type: "results", results: read.results, at: Date.now() });
+        },
+        (e) => {
+          if (!abort.signal.aborted) dispatch({ type: "error", message: messageOf(e) });
+        },
+      );
+      return () => abort.abort();
     }
+    let staleTimer: ReturnType<typeof setTimeout> | undefined;
+    const sub = live.subscribe({ pollId, options: opts }, (event) => {
+      switch (event.type) {
+        case "tally":
+          dispatch({ type: "results", results: event.results, at: Date.now() });
+          break;
+        case "up":
+          clearTimeout(staleTimer);
+          staleTimer = undefined;
+          dispatch({ type: "up", at: Date.now() });
+          break;
+        case "down":
+          dispatch({ type: "down" });
+          staleTimer ??= setTimeout(() => dispatch({ type: "stale" }), STALE_AFTER_MS);
+          break;
+        case "error":
+          dispatch({ type: "error", message: messageOf(event.error) });
+          break;
+      }
+    });
+    subscription.current = sub;
     return () => {
-      abort.abort();
-      clearTimeout(timer);
-      source?.close();
+      clearTimeout(staleTimer);
+      sub.close();
+      subscription.current = null;
     };
-  }, [api, pollId, optionKey, mode, closed, fetchNow]);
+  }, [api, live, pollId, optionKey, closed, enabled]);
 
-  const refresh = useCallback(() => {
-    void fetchNow();
-  }, [fetchNow]);
+  const refresh = useCallback(() => subscription.current?.refresh(), []);
   return { state, refresh };
 }

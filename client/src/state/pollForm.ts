@@ -1,6 +1,6 @@
 /** The new-poll form's state and its validation (the API checks again; this spares a round trip). */
 
-import type { NewPoll } from "../api/types";
+import type { NewPoll, ResultsVisibility } from "../api/types";
 
 export const MIN_OPTIONS = 2;
 export const MAX_OPTIONS = 20;
@@ -12,6 +12,7 @@ export interface PollFormState {
   options: string[];
   /** A `datetime-local` value ("2026-11-27T18:00"), in the browser's time zone; "" for none. */
   closesAt: string;
+  resultsVisibility: ResultsVisibility;
 }
 
 export type PollFormAction =
@@ -20,9 +21,15 @@ export type PollFormAction =
   | { type: "add-option" }
   | { type: "remove-option"; index: number }
   | { type: "closes-at"; value: string }
+  | { type: "results-visibility"; value: ResultsVisibility }
   | { type: "reset" };
 
-export const emptyPollForm = (): PollFormState => ({ question: "", options: ["", ""], closesAt: "" });
+export const emptyPollForm = (): PollFormState => ({
+  question: "",
+  options: ["", ""],
+  closesAt: "",
+  resultsVisibility: "always",
+});
 
 export function pollFormReducer(state: PollFormState, action: PollFormAction): PollFormState {
   switch (action.type) {
@@ -38,6 +45,8 @@ export function pollFormReducer(state: PollFormState, action: PollFormAction): P
         : { ...state, options: state.options.filter((_, i) => i !== action.index) };
     case "closes-at":
       return { ...state, closesAt: action.value };
+    case "results-visibility":
+      return { ...state, resultsVisibility: action.value };
     case "reset":
       return emptyPollForm();
   }
@@ -62,5 +71,5 @@ export function validatePollForm(state: PollFormState, now: Date = new Date()): 
     if (when <= now) return "The closing time must be in the future.";
     closesAt = when.toISOString();
   }
-  return { question, options, closesAt };
+  return { question, options, closesAt, resultsVisibility: state.resultsVisibility };
 }

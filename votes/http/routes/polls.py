@@ -1,4 +1,5 @@
-"""Polls: list, create (admins), read, close (admins)."""
+"""Polls: list (each with its current number of votes), create (admins), read, close
+(admins)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,18 @@ def register(app: ConcurrentHttpResolver) -> None:
     @app.get("/polls")
     async def list_polls() -> Response[str]:
         caller(app)
-        polls = await container().service.list_polls()
-        return json_response(200, {"polls": polls})
+        c = container()
+        polls = await c.service.list_polls()
+        totals = await c.totals([str(p.id) for p in polls])
+        listed = [{**p.model_dump(), "total_votes": totals[str(p.id)]} for p in polls]
+        return json_response(200, {"polls": listed})
 
     @app.post("/polls")
     async def create_poll() -> Response[str]:
         who = caller(app).require_admin()
         data = body(app, CreatePollBody)
         poll = await container().service.create_poll(
-            who.subject, data.question, data.options, data.closes_at
+            who.subject, data.question, data.options, data.closes_at, data.results_visibility
         )
         return json_response(201, poll, {"Location": f"/polls/{poll.id}"})
 

@@ -1,6 +1,9 @@
 """``GET /polls/{pollId}/results``: the tally now, or as it stood ``?at=<ISO time>`` or
 ``?position=<n>`` (time travel, replayed from the log).
 
+A poll created with ``results_visibility: "after_vote"`` answers 403 ``results_hidden``, while
+it is open, to a caller who has not voted in it (admins excepted), whatever the query.
+
 Each answer carries a weak ``ETag`` naming the tally's log position and whether it is final;
 a request whose ``If-None-Match`` holds it gets ``304 Not Modified`` with no body (clients
 that poll for results on AWS send it each time).
@@ -66,12 +69,14 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 def register(app: ConcurrentHttpResolver) -> None:
     @app.get("/polls/<pollId>/results")
     async def results(pollId: str) -> Response[str]:
-        caller(app)
+        who = caller(app)
         params = app.current_event.query_string_parameters or {}
         at, position = params.get("at"), params.get("position")
         if at is not None and position is not None:
             raise _invalid("at", "give at most one of at and position")
-        tally = await container().results(
+        c = container()
+        await c.service.require_results_visible(pollId, who.subject, privileged=who.is_admin)
+        tally = await c.results(
             pollId,
             at=parse_at(at) if at is not None else None,
             position=parse_position(position) if position is not None else None,

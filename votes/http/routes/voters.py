@@ -1,4 +1,6 @@
-"""``POST /voters``: register the caller (201 the first time, 200 after)."""
+"""``POST /voters``: register the caller (201 the first time, 200 after);
+``GET /voters/me/ballots?poll_ids=<id>,<id>``: the caller's ballots in those polls (at most
+100; polls they never voted in are left out, so "not voted" is an empty list, not a 404)."""
 
 from __future__ import annotations
 
@@ -21,3 +23,11 @@ def register(app: ConcurrentHttpResolver) -> None:
             who.subject, data.display_name or who.username
         )
         return json_response(201 if registration.created else 200, registration.voter)
+
+    @app.get("/voters/me/ballots")
+    async def my_ballots() -> Response[str]:
+        who = caller(app)
+        params = app.current_event.query_string_parameters or {}
+        ids = [p for p in (params.get("poll_ids") or "").split(",") if p.strip()]
+        ballots = await container().service.list_ballots(who.subject, ids)
+        return json_response(200, {"ballots": ballots})

@@ -99,6 +99,13 @@ class LocalIdentityProvider:
             admins=settings.admins,
             access_token_ttl=settings.idp_access_token_ttl,
             refresh_token_ttl=settings.idp_refresh_token_ttl,
+            policy=PasswordPolicy(
+                minimum_length=settings.password_minimum_length,
+                require_uppercase=settings.password_require_uppercase,
+                require_lowercase=settings.password_require_lowercase,
+                require_numbers=settings.password_require_numbers,
+                require_symbols=settings.password_require_symbols,
+            ),
             **options,
         )
 
