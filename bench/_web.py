@@ -36,6 +36,7 @@ __all__ = [
     "ServeProcess",
     "build_request",
     "cpu_seconds",
+    "expect",
     "hello_server",
     "populate",
     "read_response",
@@ -141,7 +142,7 @@ class LoadResult:
         return (
             f"{self.count:,} requests in {self.elapsed:.2f} s = {self.rps:,.0f} req/s, "
             f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
-            f"server CPU {cpu:,.0f} us/request, statuses {self.statuses}"
+            f"server CPU {cpu:,.0f} us/request"
         )
 
 
@@ -193,6 +194,13 @@ async def run_load(
     result.elapsed = time.perf_counter() - started
     result.server_cpu = cpu_seconds(server.pid) - cpu
     return result
+
+
+def expect(status: int, *runs: LoadResult) -> None:
+    """Fail unless every request of ``runs`` answered ``status``."""
+    for run in runs:
+        if run.statuses.get(status, 0) != run.count:
+            raise SystemExit(f"not every request answered {status}: {run.statuses}")
 
 
 # -- voters --------------------------------------------------------------------------------

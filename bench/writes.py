@@ -22,7 +22,7 @@ MySQL / MariaDB (InnoDB, the store's own table shape, ``CREATE TABLE ... LIKE``)
   16 INSERTs, ``COMMIT`` in one multi-statement round trip) from 32 connections, the limit a
   batching writer can reach.
 
-    python bench/writes.py [--casts 4000] [--only sqlite|mysql] [--smoke]
+    python bench/writes.py [--casts 20000] [--only sqlite|mysql] [--smoke]
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ def rows(casts: int) -> list[StoredEvent]:
     return [m.to_stored_event(b.collect_events()[0]) for b in ballots(casts)]
 
 
+def cpu_per_vote(ours: tuple[int, float, float]) -> str:
+    return f", {ours[2] / ours[0] * 1e6:,.0f} us CPU per vote (this process, all threads)"
+
+
 def rate(count: int, seconds: float, unit: str) -> str:
     return f"{count:,} in {seconds:.2f} s = {count / seconds:,.0f} {unit}/s"
 
@@ -70,8 +74,9 @@ def rate(count: int, seconds: float, unit: str) -> str:
 # -- ours ----------------------------------------------------------------------------------
 
 
-async def cast_rate(url: str, casts: int) -> tuple[int, float]:
-    """(votes cast, seconds) through the service by CONCURRENCY tasks, all new ballots."""
+async def cast_rate(url: str, casts: int) -> tuple[int, float, float]:
+    """(votes cast, seconds, CPU seconds of this process) through the service by CONCURRENCY
+    tasks, all new ballots."""
     async with connect(url) as store:
         await store.migrate()
         registrar = VotingService(store)
@@ -98,9 +103,9 @@ async def cast_rate(url: str, casts: int) -> tuple[int, float]:
                 if outcome != "cast":
                     raise RuntimeError(f"expected a new vote, got {outcome!r}")
 
-        started = time.perf_counter()
+        cpu, started = time.process_time(), time.perf_counter()
         await asyncio.gather(*(cast() for _ in range(CONCURRENCY)))
-        return casts, time.perf_counter() - started
+        return casts, time.perf_counter() - started, time.process_time() - cpu
 
 
 # -- SQLite baselines ----------------------------------------------------------------------
@@ -165,7 +170,11 @@ async def bench_sqlite(server: str, casts: int) -> None:
     baseline(
         f"{name}-vs-raw", f"raw sqlite3 group commit of {CONCURRENCY}", rate(casts, raw, "rows")
     )
-    measured(name, f"VotingService.cast_vote x{CONCURRENCY} tasks", rate(*ours, "votes"))
+    measured(
+        name,
+        f"VotingService.cast_vote x{CONCURRENCY} tasks",
+        rate(*ours[:2], "votes") + cpu_per_vote(ours),
+    )
     ours_rate = ours[0] / ours[1]
     result(f"{name}-vs-eventsourcing", ours_rate / (es[0] / es[1]), 1.5)
     result(f"{name}-vs-raw", ours_rate / (casts / raw), 0.7)
@@ -232,14 +241,18 @@ async def bench_mysql(server: str, casts: int) -> None:
         f"raw {MYSQL_BATCH}-row transactions x{CONCURRENCY}",
         rate(casts, batched, "rows"),
     )
-    measured(name, f"VotingService.cast_vote x{CONCURRENCY} tasks", rate(*ours, "votes"))
+    measured(
+        name,
+        f"VotingService.cast_vote x{CONCURRENCY} tasks",
+        rate(*ours[:2], "votes") + cpu_per_vote(ours),
+    )
     ours_rate = ours[0] / ours[1]
     result(f"{name}-vs-raw-1row", ours_rate / (casts / single), 0.9)
     result(f"{name}-vs-raw-16row", ours_rate / (casts / batched), 0.7)
 
 
 def main() -> None:
-    args = arguments(__doc__, {"casts": (4000, 200)})
+    args = arguments(__doc__, {"casts": (20_000, 200)})
     if "sqlite" in args.backends:
         asyncio.run(bench_sqlite(args.mysql_url, args.casts))
     if "mysql" in args.backends:
