@@ -37,6 +37,7 @@ __all__ = [
     "build_request",
     "cpu_seconds",
     "expect",
+    "free_port",
     "hello_server",
     "populate",
     "read_response",

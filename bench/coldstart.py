@@ -114,7 +114,7 @@ def lambda_env(backend: str, url: str) -> Iterator[dict[str, str]]:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
 
-    from handlers.local.process import free_port
+    from _web import free_port
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
