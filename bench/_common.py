@@ -173,14 +173,13 @@ class _Templates:
 
     def __init__(self) -> None:
         m = mapper()
-        ballot = Ballot.cast(_POLL, _VOTER, _TAKEN)
-        self.cast = m.to_stored_event(ballot.collect_events()[0])
-        ballot.option = _LEFT
-        ballot.change(_TAKEN)
-        self.changed = m.to_stored_event(ballot.collect_events()[0])
-        ballot.option = _LEFT
-        ballot.retract()
-        self.retracted = m.to_stored_event(ballot.collect_events()[0])
+        self.cast = m.to_stored_event(Ballot.cast(_POLL, _VOTER, _TAKEN).collect_events()[0])
+        changed = Ballot.cast(_POLL, _VOTER, _LEFT)
+        changed.change(_TAKEN)
+        self.changed = m.to_stored_event(changed.collect_events()[1])
+        retracted = Ballot.cast(_POLL, _VOTER, _LEFT)
+        retracted.retract()
+        self.retracted = m.to_stored_event(retracted.collect_events()[1])
 
     @staticmethod
     def make(

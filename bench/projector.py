@@ -132,8 +132,8 @@ class Simplest:
         values = ",".join([f"({self.ph}, {self.ph}, {self.ph})"] * rows)
         return f"INSERT INTO bench_counts VALUES {values}{self.count_tail}"
 
-    def statements(self, n: Notification) -> list[tuple[str, Sequence[Any]]] | None:
-        """The upserts of one event (after its applied row), or None to skip it."""
+    def statements(self, n: Notification) -> list[tuple[str, Sequence[Any]]]:
+        """The upserts of one event not applied before."""
         e: Any = mapper().to_domain_event(n)
         if isinstance(e, Poll.Created):
             poll, deltas, total = str(e.originator_id), [(o, 0) for o in e.options], 0
@@ -166,7 +166,7 @@ async def simplest_sqlite(path: str, sql: Simplest, batches: list, concurrency: 
         try:
             for n in batch:
                 if conn.execute(sql.applied, (str(n.originator_id), n.originator_version)).rowcount:
-                    for statement, params in sql.statements(n) or ():
+                    for statement, params in sql.statements(n):
                         conn.execute(statement, params)
             conn.execute("COMMIT")
         except BaseException:
@@ -204,7 +204,7 @@ async def simplest_mysql(
                         for n in batch:
                             key = (str(n.originator_id), n.originator_version)
                             if await cur.execute(sql.applied, key):
-                                for statement, params in sql.statements(n) or ():
+                                for statement, params in sql.statements(n):
                                     await cur.execute(statement, params)
                     await conn.commit()
                     return
