@@ -5,7 +5,7 @@
 Runs each script of :data:`SCRIPTS` in a process of its own (its output streamed as it
 comes), then prints the load average, every RESULT line, and (``--markdown``) the README's
 performance table: one row per RESULT with its raw figures (the script's BASELINE and
-MEASURED lines) and the command that reproduces it. Takes about 10 minutes on a 2-core
+MEASURED lines) and the command that reproduces it. Takes about 6 minutes on an idle 2-core
 machine (``--smoke``: under a minute). Exit status 1 if a script failed.
 """
 
