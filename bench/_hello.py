@@ -1,4 +1,4 @@
-"""A bare ASGI hello-world: the ceiling of uvicorn on this machine, for bench/http.py."""
+"""A bare ASGI hello-world: the ceiling of uvicorn on this machine, for bench/http_cast.py."""
 
 from __future__ import annotations
 

@@ -26,7 +26,20 @@ from votes.migrations import apply_all
 from votes.runtime import run
 from votes.settings import Settings
 
-__all__ = ["app", "main"]
+__all__ = ["SERVER_OPTIONS", "app", "main"]
+
+SERVER_OPTIONS: dict[str, Any] = {
+    "log_level": "warning",
+    # No access log: a line per request costs a fifth of a vote's CPU time here.
+    "access_log": False,
+    "loop": "auto",
+    "http": "auto",
+    "lifespan": "on",
+    "proxy_headers": False,
+    "server_header": False,
+    "timeout_graceful_shutdown": 3,
+}
+"""uvicorn's options for ``votes serve`` (bench/http_cast.py runs its baseline with them)."""
 
 app = typer.Typer(
     name="votes",
@@ -82,7 +95,6 @@ def serve(
     """Run the whole app on this machine: API, live results, local Cognito and the client."""
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     url = f"http://{shown_host}:{port}"
-    # No access log by default: a line per request costs a fifth of a vote's CPU time here.
     app_log_level = log_level or os.environ.get("VOTES_LOG_LEVEL") or "warning"
     settings = _settings(
         database_url=database, admins=admins, public_url=url, log_level=app_log_level.upper()
@@ -95,17 +107,7 @@ def serve(
 
     local.on_ready = ready
     uvicorn.run(
-        local,
-        host=host,
-        port=port,
-        log_level=log_level or "warning",
-        access_log=False,
-        loop="auto",
-        http="auto",
-        lifespan="on",
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=3,
+        local, host=host, port=port, **{**SERVER_OPTIONS, "log_level": log_level or "warning"}
     )
 
 

@@ -21,7 +21,7 @@ from vote_domain.stores._ids import encode_originator_id
 from vote_domain.stores._reads import CountPlan, chunks, json_path
 from vote_domain.stores.mysql.sql import Statement
 
-__all__ = ["count_events", "field_values", "max_versions"]
+__all__ = ["count_statement", "field_values", "max_versions"]
 
 STATE_TEXT = "CAST(state AS CHAR CHARACTER SET utf8mb4)"
 
@@ -38,7 +38,7 @@ def _columns(fields: Sequence[StateField]) -> str:
     return "".join(f", {_value(f)}" for f in fields)
 
 
-def count_events(after: int, upto: int, plan: CountPlan) -> Statement:
+def count_statement(after: int, upto: int, plan: CountPlan) -> Statement:
     """Rows ``(topic, *field values, count, max position)``, see :meth:`CountPlan.groups`."""
     group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2))
     topics = ",".join(["%s"] * len(plan.topics))

@@ -270,7 +270,7 @@ class MySQLEventStore(EventStore):
         upto = min(upto, MAX_POSITION)
         if not plan.topics or upto <= after:
             return []
-        return plan.groups(await self._run.read(*reads.count_events(after, upto, plan)))
+        return plan.groups(await self._run.read(*reads.count_statement(after, upto, plan)))
 
     async def field_values(
         self, positions: Sequence[int], fields: Sequence[StateField]

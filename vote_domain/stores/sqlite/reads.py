@@ -19,11 +19,24 @@ from vote_domain.stores._ids import encode_originator_id
 from vote_domain.stores._reads import CountPlan, chunks, decoded, json_path
 from vote_domain.stores.base import EventGroup
 
-__all__ = ["count_events", "field_values", "max_versions"]
+__all__ = ["count_events", "count_statement", "field_values", "max_versions"]
 
 
 def _columns(fields: Sequence[StateField]) -> str:
     return "".join(f", json_extract(s, '{json_path(f)}')" for f in fields)
+
+
+def count_statement(after: int, upto: int, plan: CountPlan) -> tuple[str, list[Any]]:
+    """The statement (and its parameters) of :func:`count_events`: rows ``(topic, *field
+    values, count, max position)``, see :meth:`CountPlan.groups`."""
+    group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2))
+    sql = (
+        f"SELECT topic{_columns(plan.fields)}, COUNT(*), MAX(notification_id)"
+        " FROM (SELECT notification_id, topic, CAST(state AS TEXT) AS s FROM stored_events"
+        " WHERE notification_id > ? AND notification_id <= ?"
+        f" AND +topic IN ({','.join('?' * len(plan.topics))})) GROUP BY {group_by}"
+    )
+    return sql, [after, upto, *plan.topics]
 
 
 def count_events(
@@ -32,14 +45,7 @@ def count_events(
     """See :meth:`EventStore.count_events`."""
     if not plan.topics or upto <= after:
         return []
-    group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2))
-    sql = (
-        f"SELECT topic{_columns(plan.fields)}, COUNT(*), MAX(notification_id)"
-        " FROM (SELECT notification_id, topic, CAST(state AS TEXT) AS s FROM stored_events"
-        " WHERE notification_id > ? AND notification_id <= ?"
-        f" AND +topic IN ({','.join('?' * len(plan.topics))})) GROUP BY {group_by}"
-    )
-    return plan.groups(conn.execute(sql, (after, upto, *plan.topics)))
+    return plan.groups(conn.execute(*count_statement(after, upto, plan)))
 
 
 def field_values(
