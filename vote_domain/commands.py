@@ -6,7 +6,7 @@ Each command is an imperative (``CastVote``); a failed validation becomes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
@@ -29,8 +29,10 @@ __all__ = [
     "CastVote",
     "ClosePoll",
     "CreatePoll",
+    "Instant",
     "PollRef",
     "RegisterVoter",
+    "ResultsAsOf",
     "RetractVote",
     "parse",
 ]
@@ -56,10 +58,28 @@ def _distinct(options: list[str]) -> list[str]:
     return options
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("closes_at must include a time zone")
-    return value.astimezone(UTC) if value is not None else None
+#: The first and last instants the service takes. A day inside what ``datetime`` can hold in
+#: UTC, so that code past the boundary may add or subtract up to a day (time travel's clock
+#: skew, say) without an OverflowError; outside it a time is ``validation_failed``.
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def _instant(value: datetime) -> datetime:
+    """``value`` in UTC, if it has a time zone and lies in [EARLIEST, LATEST]."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a time zone, e.g. 2026-11-27T12:00:00Z")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-00:01, in the year 10000 in UTC
+        utc = None
+    if utc is None or not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()} in UTC")
+    return utc
+
+
+Instant = Annotated[datetime, AfterValidator(_instant)]
+"""A point in time the service takes: with a time zone, within [EARLIEST, LATEST], as UTC."""
 
 
 class _Command(BaseModel):
@@ -82,7 +102,7 @@ class CreatePoll(_Command):
         list[Option],
         AfterValidator(_distinct),
     ]
-    closes_at: Annotated[datetime | None, AfterValidator(_aware)] = None
+    closes_at: Instant | None = None
     results_visibility: Literal["always", "after_vote"] = "always"
 
     @field_validator("options")
@@ -117,6 +137,13 @@ class RetractVote(PollRef):
     """Withdraw the voter's vote."""
 
     subject: Subject
+
+
+class ResultsAsOf(PollRef):
+    """Refer to a poll's results now, or as of a time and/or a log position."""
+
+    at: Instant | None = None
+    position: Annotated[int, Field(ge=0)] | None = None
 
 
 class BallotRef(PollRef):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from projections import Tally, get_tallies, get_tally, tally_at
 from vote_domain import EventStore, VotingService
+from vote_domain.commands import ResultsAsOf, parse
 
 __all__ = ["read_tally", "read_totals"]
 
@@ -19,14 +20,16 @@ async def read_tally(
     position: int | None = None,
 ) -> Tally:
     """The tally of ``poll_id``: now (from the projection), or as of ``at`` / ``position``
-    (time travel over the log). PollNotFound when there is no such poll; a poll nobody voted
-    in yet has a tally of zeros."""
-    poll = await service.get_poll(poll_id)  # validates the id; PollNotFound if unknown
+    (time travel over the log). ValidationFailed for a bad id, time or position (checked here,
+    so time travel never sees a time it cannot hold); PollNotFound when there is no such poll;
+    a poll nobody voted in yet has a tally of zeros."""
+    query = parse(ResultsAsOf, poll_id=poll_id, at=at, position=position)  # ValidationFailed
+    poll = await service.get_poll(query.poll_id)  # PollNotFound if unknown
     pid = str(poll.id)
-    if at is None and position is None:
+    if query.at is None and query.position is None:
         tally = await get_tally(store, pid)
     else:
-        tally = await tally_at(store, pid, at=at, position=position)
+        tally = await tally_at(store, pid, at=query.at, position=query.position)
     if tally is None:
         return Tally.empty(pid, poll.options)
     if tally.counts.keys() != set(poll.options):

@@ -29,12 +29,13 @@ def _invalid(field: str, problem: str) -> ValidationFailed:
 
 
 def parse_at(text: str) -> datetime:
-    """An ISO 8601 time (``Z`` allowed; no zone means UTC)."""
+    """An ISO 8601 time (``Z`` allowed; no zone means UTC). Its range is the service's to
+    check (:data:`vote_domain.commands.Instant`), where every time it takes is checked."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
         raise _invalid("at", "must be an ISO 8601 time, e.g. 2026-11-27T12:00:00Z") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def parse_position(text: str) -> int:
