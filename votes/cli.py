@@ -1,6 +1,7 @@
 """``votes``: run the local app, migrate the database, and rebuild or check tallies.
 
     votes serve [--host 127.0.0.1] [--port 8000] [--database URL] [--admins alice,bob]
+                [--allowed-hosts votes.lan,192.168.1.20]
     votes db migrate [--database URL]
     votes replay | verify | tally ...      (the projections' commands)
 
@@ -20,6 +21,7 @@ from eventsourcing.persistence import PersistenceError
 
 from projections.cli import app as projections_app
 from votes import bootstrap
+from votes.local.http_limits import BoundedHttpToolsProtocol
 from votes.local.idp.users import MIGRATIONS as IDP_MIGRATIONS
 from votes.local.server import create_app
 from votes.migrations import apply_all
@@ -33,7 +35,13 @@ SERVER_OPTIONS: dict[str, Any] = {
     # No access log: a line per request costs a fifth of a vote's CPU time here.
     "access_log": False,
     "loop": "auto",
-    "http": "auto",
+    # httptools with a request-head limit (431) and a deadline for each request to arrive
+    # whole (408): votes/local/http_limits.py says why uvicorn's own options are not enough.
+    "http": BoundedHttpToolsProtocol,
+    # Connections (idle keep-alive ones included) and requests at once; beyond: 503.
+    "limit_concurrency": 1000,
+    # Idle time allowed between two requests on one connection.
+    "timeout_keep_alive": 5,
     "lifespan": "on",
     "proxy_headers": False,
     "server_header": False,
@@ -83,6 +91,14 @@ def serve(
         str | None,
         typer.Option(help="Comma-separated usernames put in the admins group (VOTES_ADMINS)."),
     ] = None,
+    allowed_hosts: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated Host names to answer (VOTES_ALLOWED_HOSTS; default: the "
+            "--host and localhost). Name the machine's address here to serve on 0.0.0.0.",
+            show_default=False,
+        ),
+    ] = None,
     log_level: Annotated[
         str | None,
         typer.Option(
@@ -97,7 +113,11 @@ def serve(
     url = f"http://{shown_host}:{port}"
     app_log_level = log_level or os.environ.get("VOTES_LOG_LEVEL") or "warning"
     settings = _settings(
-        database_url=database, admins=admins, public_url=url, log_level=app_log_level.upper()
+        database_url=database,
+        admins=admins,
+        allowed_hosts=allowed_hosts,
+        public_url=url,
+        log_level=app_log_level.upper(),
     )
     local = create_app(settings)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -83,13 +84,17 @@ class Settings(BaseSettings):
     idp_access_token_ttl: int = Field(default=3600, ge=60)
     """Lifetime of local ID / access tokens, in seconds."""
     idp_refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=60)
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Host names the local app answers to (comma-separated; ``*.example.com`` allowed); any
+    other ``Host`` gets 400, so a page whose name an attacker points at 127.0.0.1 (DNS
+    rebinding) cannot use the app. Default: :attr:`trusted_hosts`."""
     client_dist: Path = Path("client/dist")
     """The built browser client served at ``/`` (when it exists)."""
     live_results: Literal["sse", "poll"] = "sse"
 
-    @field_validator("admins", mode="before")
+    @field_validator("admins", "allowed_hosts", mode="before")
     @classmethod
-    def _split_admins(cls, value: object) -> object:
+    def _split_names(cls, value: object) -> object:
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
@@ -104,6 +109,15 @@ class Settings(BaseSettings):
             "requireNumbers": self.password_require_numbers,
             "requireSymbols": self.password_require_symbols,
         }
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """The host names the local app answers to: ``allowed_hosts``, else the host of
+        ``public_url`` (the address it is bound to) and the names of the loopback address."""
+        if self.allowed_hosts:
+            return list(self.allowed_hosts)
+        bound = urlsplit(self.public_url).hostname if self.public_url else None
+        return list(dict.fromkeys([*filter(None, [bound]), "localhost", "127.0.0.1", "::1"]))
 
     @property
     def token_issuer(self) -> str:

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -121,6 +122,8 @@ class ApiGateway:
         except PayloadTooLarge as e:
             await _refuse(send, e, method, route_key, path)
             return
+        if body is None:
+            return
         client = scope.get("client")
         event = api_event(
             method=method,
@@ -139,13 +142,15 @@ class ApiGateway:
         response_headers.append((b"apigw-requestid", request_id.encode()))  # as API Gateway
         await _send(send, status, response_headers, response_body)
 
-    async def _body(self, receive: Receive) -> bytes:
+    async def _body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None if the client went away before sending it all (such a
+        request is not served: a truncated body can still be valid JSON)."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
@@ -166,6 +171,10 @@ class LocalApp:
         self._cognito: ASGIApp | None = None
         self._api: ASGIApp | None = None
         self._gate: TokenGate | None = None
+        # Only the Host names the app is served under (DNS rebinding), for every route.
+        self._trusted = TrustedHostMiddleware(
+            self._dispatch, allowed_hosts=settings.trusted_hosts, www_redirect=False
+        )
         self.on_ready: Callable[[], None] | None = None
         """Called once the app has started (``votes serve`` prints its URL)."""
         self._extras = self._cors(
@@ -231,6 +240,9 @@ class LocalApp:
             return
         if kind != "http":
             return
+        await self._trusted(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._api is None or self._cognito is None:
             await _send(send, 503, [(b"retry-after", b"1")], b"starting")
             return

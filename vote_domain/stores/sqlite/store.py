@@ -20,6 +20,7 @@ reader that has seen position N can never later find a new event at or below N.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -50,6 +51,20 @@ T = TypeVar("T")
 BUSY_TIMEOUT_S = 30.0
 
 
+def _create_private(path: str) -> None:
+    """Create the database file as its owner's only (0600) if it does not exist yet: it holds
+    everything the app keeps (the local identity provider's password hashes too). SQLite gives
+    the ``-wal`` and ``-shm`` files it makes the database file's permissions. An existing file
+    (or a symbolic link: ``O_EXCL`` never follows one) is left as it is."""
+    try:
+        fd = os.open(
+            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 class SQLiteEventStore(EventStore):
     """An :class:`EventStore` in the SQLite database file at ``path`` (or ``":memory:"``)."""
 
@@ -69,6 +84,8 @@ class SQLiteEventStore(EventStore):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _connect(self, *, writer: bool) -> sqlite3.Connection:
+        if writer and not self.in_memory and not self.path.startswith("file:"):
+            _create_private(self.path)
         conn = sqlite3.connect(
             self.path,
             timeout=BUSY_TIMEOUT_S,
