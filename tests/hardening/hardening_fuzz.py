@@ -9,6 +9,12 @@ a real access token of an admin or of a voter, one at a time, and is checked:
   (schemathesis's checks, ``negative_data_rejection`` included: invalid input is a 4xx);
 * a 4xx wrote nothing: the event log's last position is the same before and after it.
 
+Beside the generated requests, a share of the budget (``success_share``, 60 % by default) is
+the success path (:mod:`hardening_traffic`): a crowd of voters casting, changing and
+retracting votes in open polls of its own, each answer checked against the schema and against
+a model of the ballots -- so the run also proves that thousands of votes are accepted and
+counted, not only that bad input is refused.
+
 Run alone for the long run (see ``scripts/fuzz-api.sh``)::
 
     python tests/hardening/hardening_fuzz.py --requests 10000 [--database mysql://...]
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import tempfile
 import time
@@ -45,6 +52,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from hardening_app import LiveApp, Tokens
+from hardening_traffic import CAST, CHANGE, populate, vote_traffic
 
 __all__ = ["FuzzReport", "fuzz"]
 
@@ -70,6 +78,8 @@ class FuzzReport:
     """Distinct failures: a short signature -> one example (the request and what went wrong)."""
     rejected_writes: list[str] = field(default_factory=list)
     """4xx answers after which the event log had moved."""
+    votes: Counter[str] = field(default_factory=Counter)
+    """Votes the API accepted, by outcome (``cast``: 201, ``changed``), over all requests."""
     log_before: int = 0
     log_after: int = 0
     seconds: float = 0.0
@@ -82,10 +92,17 @@ class FuzzReport:
     def server_errors(self) -> int:
         return sum(n for status, n in self.by_status.items() if status >= 500)
 
+    @property
+    def accepted_votes(self) -> int:
+        """Votes cast or changed: each one a vote the API accepted and recorded."""
+        return self.votes["cast"] + self.votes["changed"]
+
     def summary(self) -> str:
         statuses = ", ".join(f"{s}: {n}" for s, n in sorted(self.by_status.items()))
         return (
             f"{self.requests} requests in {self.seconds:.0f}s ({statuses}); "
+            f"{self.accepted_votes} votes accepted ({self.votes['cast']} cast, "
+            f"{self.votes['changed']} changed); "
             f"{self.rejected} rejected, {len(self.rejected_writes)} of them wrote to the log; "
             f"{self.server_errors} server errors; {len(self.failures)} distinct failures; "
             f"log {self.log_before} -> {self.log_after}"
@@ -109,9 +126,15 @@ def _describe(case: Any, response: Any, exc: BaseException) -> str:
 
 
 def fuzz(
-    app: LiveApp, *, requests: int = 300, seed_value: int = 8, max_failures: int = 50
+    app: LiveApp,
+    *,
+    requests: int = 300,
+    seed_value: int = 8,
+    max_failures: int = 50,
+    success_share: float = 0.6,
 ) -> FuzzReport:
-    """Send about ``requests`` generated requests to ``app``; what happened."""
+    """Send about ``requests`` requests to ``app``, ``success_share`` of them the crowd's
+    votes and the rest generated; what happened."""
     started = time.monotonic()
     admin, voter = app.sign_in("admin"), app.sign_in("fuzz-voter")
     stranger = app.sign_in("fuzz-stranger", register=False)
@@ -128,8 +151,30 @@ def fuzz(
     # carries a real token (the 401 paths are the security tests' business).
     schema.config.generation.update(allow_extra_parameters=False, with_security_parameters=False)
     operations = [result.ok() for result in schema.get_all_operations()]
-    per_test = max(1, requests // (len(operations) * len(MODES)))
+    crowd_steps = int(requests * success_share)
+    generated = requests - crowd_steps
+    per_test = max(1, generated // (len(operations) * len(MODES)))
     report = FuzzReport(log_before=app.log_position())
+    crowd = populate(app, admin)
+    by_label = {f"{op.method.upper()} {op.path}": op for op in operations}
+
+    def send(label: str, poll: str, body: dict[str, Any] | None, caller: Tokens) -> Any:
+        operation = by_label[label]
+        case = (
+            operation.Case(path_parameters={"pollId": poll})
+            if body is None
+            else operation.Case(
+                path_parameters={"pollId": poll}, body=body, media_type="application/json"
+            )
+        )
+        return _exchange(app, report, label, case, caller, max_failures)
+
+    def mismatch(signature: str, detail: str) -> None:
+        if len(report.failures) < max_failures:
+            report.failures.setdefault(signature, detail)
+
+    rng = random.Random(seed_value)
+    vote_traffic(crowd, crowd_steps // 2, send, mismatch, rng)
 
     plans = []
     for operation in operations:
@@ -161,7 +206,7 @@ def fuzz(
             plans.append((label, st.one_of(strategies)))
     rounds = 0
     # rounds with new seeds until the budget is spent (small operations run out of inputs)
-    while report.requests < requests and rounds < 100:
+    while report.requests < crowd_steps // 2 + generated and rounds < 100:
         for label, cases in plans:
             _run_one(
                 app,
@@ -174,6 +219,7 @@ def fuzz(
                 max_failures=max_failures,
             )
         rounds += 1
+    vote_traffic(crowd, crowd_steps - crowd_steps // 2, send, mismatch, rng)
     report.log_after = app.log_position()
     report.seconds = time.monotonic() - started
     return report
@@ -201,33 +247,43 @@ def _run_one(
     )
     @given(case=cases, caller=callers)
     def one(case: Any, caller: Tokens) -> None:
-        before = app.log_position()
-        response = None
-        try:
-            response = case.call(base_url=app.url, headers=caller.headers, timeout=30)
-        except Exception as exc:  # a hang or a dropped connection is a failure too
-            _record(report, f"{label} -> no response: {type(exc).__name__}", case, None, exc)
-            return
-        after = app.log_position()
-        report.requests += 1
-        report.by_status[response.status_code] += 1
-        report.by_operation[label] += 1
-        if 400 <= response.status_code < 500 and after != before:
-            report.rejected_writes.append(
-                f"{case.as_curl_command()} -> {response.status_code}, log {before} -> {after}"
-            )
-        if _lenient(label, case, response.status_code):
-            return
-        try:
-            case.validate_response(response, checks=CHECKS)
-        except (Exception, BaseExceptionGroup) as exc:  # schemathesis's FailureGroup
-            if len(report.failures) < max_failures:
-                _record(report, _signature(label, response.status_code, exc), case, response, exc)
+        _exchange(app, report, label, case, caller, max_failures)
 
     try:
         one()
     except Unsatisfiable:  # no invalid request exists for this operation (e.g. GET /health)
         pass
+
+
+def _exchange(
+    app: LiveApp, report: FuzzReport, label: str, case: Any, caller: Tokens, max_failures: int
+) -> Any:
+    """Send one case as ``caller`` and check it: no 5xx, the schema, nothing written by a 4xx;
+    the response (None when there was none)."""
+    before = app.log_position()
+    try:
+        response = case.call(base_url=app.url, headers=caller.headers, timeout=30)
+    except Exception as exc:  # a hang or a dropped connection is a failure too
+        _record(report, f"{label} -> no response: {type(exc).__name__}", case, None, exc)
+        return None
+    after = app.log_position()
+    report.requests += 1
+    report.by_status[response.status_code] += 1
+    report.by_operation[label] += 1
+    if 400 <= response.status_code < 500 and after != before:
+        report.rejected_writes.append(
+            f"{case.as_curl_command()} -> {response.status_code}, log {before} -> {after}"
+        )
+    if label in (CAST, CHANGE) and response.status_code in (200, 201):
+        report.votes[str(response.json().get("outcome"))] += 1
+    if _lenient(label, case, response.status_code):
+        return response
+    try:
+        case.validate_response(response, checks=CHECKS)
+    except (Exception, BaseExceptionGroup) as exc:  # schemathesis's FailureGroup
+        if len(report.failures) < max_failures:
+            _record(report, _signature(label, response.status_code, exc), case, response, exc)
+    return response
 
 
 OPTIONAL_BODY = {"POST /voters"}
@@ -271,6 +327,7 @@ def main() -> None:
                     "by_operation": dict(report.by_operation),
                     "failures": report.failures,
                     "rejected_writes": report.rejected_writes,
+                    "votes": dict(report.votes),
                     "seconds": report.seconds,
                 },
                 indent=2,
