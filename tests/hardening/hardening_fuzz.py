@@ -49,6 +49,7 @@ from schemathesis.checks import (
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: serve_process
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from hardening_app import LiveApp, Tokens
