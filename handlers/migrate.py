@@ -1,5 +1,6 @@
-"""Lambda entry of the CloudFormation custom resource that migrates the database schema at
-every deploy (:mod:`votes.custom_resource`); invoked directly, it just migrates."""
+"""Lambda entry of the CloudFormation custom resource that, at every deploy, provisions the
+database users (:mod:`votes.database_users`) and migrates the schema as the migrator
+(:mod:`votes.custom_resource`); invoked directly, it does the same without answering."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 async def _migrate() -> Sequence[Migration]:
     # Lazy: with the composition root imported at module level the cold import took 445 ms
     # instead of 119 ms (median of 9 fresh processes from the unzipped package, loaded 2-core
-    # machine); the first invocation imports it.
+    # machine); the first invocation imports it (the users' module with it).
     from votes import bootstrap
+    from votes.database_users import provision
 
-    return await bootstrap.container().migrate()
+    c = bootstrap.container()
+    await provision(c.settings)  # the users first: the migration logs in as the migrator
+    return await c.migrate()

@@ -18,6 +18,7 @@ closes what was built; :func:`reset` forgets both (tests: one fixture calls it).
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ __all__ = [
     "database_url",
     "open_store",
     "reset",
+    "tls_options",
 ]
 
 Listener = OnRecorded
@@ -183,9 +185,22 @@ def open_store(
     url, secret = _locate(settings, secret_reader)
     if url.startswith("mysql"):
         options["pool_size"] = pool_size or settings.database_pool_size
+        options.update(tls_options(settings))
         if secret is not None:
             options["on_access_denied"] = secret.fresh_login
     return connect(url, **options)
+
+
+def tls_options(settings: Settings) -> dict[str, Any]:
+    """aiomysql's keywords for TLS as ``settings`` ask (none when ``database_tls`` is off): a
+    context that verifies the server's certificate against ``database_tls_ca`` (default: the
+    system's authorities) and its name against the host connected to."""
+    if not settings.database_tls:
+        return {}
+    ca = settings.database_tls_ca
+    context = ssl.create_default_context(cafile=str(ca) if ca else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return {"ssl": context}
 
 
 def _locate(

@@ -5,7 +5,8 @@ serverless.yml) and the local app (``votes serve`` sets the database, admins and
 
 Database: ``VOTES_DATABASE_URL`` (``sqlite:///./votes.db`` or ``mysql://user:pw@host:3306/db``),
 or on AWS ``VOTES_DATABASE_SECRET_ARN`` + ``VOTES_DATABASE_HOST`` + ``VOTES_DATABASE_NAME``
-(the secret is RDS-managed JSON ``{"username", "password"}``).
+(the secret is JSON ``{"username", "password", ...}``: the application user's for the app, the
+migrator's for the migration), over TLS (``VOTES_DATABASE_TLS``, ``VOTES_DATABASE_TLS_CA``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ class Settings(BaseSettings):
     database_name: str = "votes"
     database_pool_size: int = Field(default=10, ge=1)
     """Connections per process (MySQL)."""
+    database_tls: bool = False
+    """MySQL over TLS, the server's certificate and name verified (on AWS: always; locally
+    only when asked)."""
+    database_tls_ca: Path | None = None
+    """PEM file of the certificate authorities to trust for it (default: the system's); on
+    AWS the RDS bundle shipped in the package."""
+    database_admin_secret_arn: str | None = None
+    """Migration only: the RDS-managed master secret, which creates the database users."""
+    database_app_secret_arn: str | None = None
+    """Migration only: the application user's secret (the user is created with its password;
+    the functions that run the app log in with it as their ``database_secret_arn``)."""
 
     # -- AWS integration ----------------------------------------------------------------------
     region: str = Field(
