@@ -10,9 +10,14 @@ const { maxConnectionsByMaxAcu } = require('./aurora-mysql-max-connections.json'
 
 // Containers of each database-using function other than `api` that can run at once:
 // the relay runs every minute and two runs can overlap (a delayed asynchronous invocation,
-// see votes/relay/relay.py), the migration custom resource runs alone.
+// see votes/relay/relay.py), the migration custom resource runs alone (its master-user
+// connection, which creates the database users, is closed before its pool opens).
 const RELAY_CONTAINERS = 2;
 const MIGRATE_CONTAINERS = 1;
+// Connections of the hosted rotation functions of the two user secrets (deploy/database.yml):
+// one rotation at a time per secret, each step holding one connection. The master secret is
+// rotated by RDS itself, without a client connection.
+const ROTATION_CONNECTIONS = 2;
 // Connections left for people (a mysql shell, RDS's own monitoring): a tenth of the limit.
 const HEADROOM_SHARE = 0.1;
 
@@ -31,7 +36,8 @@ const maxConnections = (maxAcu) => {
 };
 
 // The most API containers whose connection pools fit in Aurora's limit next to everybody else:
-//   floor((max_connections - headroom - pool * (projector + relay + migrate containers)) / pool)
+//   floor((max_connections - headroom - pool * (projector + relay + migrate containers)
+//          - rotation connections) / pool)
 // where headroom = ceil(max_connections / 10) and every function's pool is `dbPoolSize`.
 // docs/deploy.md ("How many API containers") explains the formula with the stages' figures.
 const apiReservedConcurrency = async ({ resolveVariable }) => {
@@ -41,7 +47,7 @@ const apiReservedConcurrency = async ({ resolveVariable }) => {
     resolveVariable,
     'self:functions.projector.events.0.sqs.maximumConcurrency'
   );
-  const others = pool * (projector + RELAY_CONTAINERS + MIGRATE_CONTAINERS);
+  const others = pool * (projector + RELAY_CONTAINERS + MIGRATE_CONTAINERS) + ROTATION_CONNECTIONS;
   const reserved = Math.floor((limit - Math.ceil(limit * HEADROOM_SHARE) - others) / pool);
   if (reserved < 1) throw new Error(`no API container fits in ${limit} connections`);
   return reserved;
