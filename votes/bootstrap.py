@@ -211,10 +211,14 @@ def _locate(
     if settings.database_secret_arn:
         if not settings.database_host:
             raise RuntimeError("VOTES_DATABASE_SECRET_ARN needs VOTES_DATABASE_HOST")
-        reader = secret_reader or secrets_manager_reader(
-            settings.database_secret_arn, settings.region
-        )
-        secret = DatabaseSecret(reader)
+        arn, region = settings.database_secret_arn, settings.region
+        if secret_reader is None:
+            secret = DatabaseSecret(
+                secrets_manager_reader(arn, region),
+                read_pending=secrets_manager_reader(arn, region, "AWSPENDING"),
+            )
+        else:
+            secret = DatabaseSecret(secret_reader)
         url = secret.url(settings.database_host, settings.database_port, settings.database_name)
         return url, secret
     return DEFAULT_DATABASE_URL, None

@@ -6,6 +6,12 @@ that password (about weekly); connections open at the time stay logged in, new o
 (MySQL error 1045). The event store then asks :meth:`DatabaseSecret.fresh_login` once for the
 login again, which re-reads the secret (at most once per ``min_interval`` seconds, however
 many connections were refused at the same moment) and the store connects again with it.
+
+The application user's and the migrator's secrets rotate differently: Secrets Manager's
+single-user rotation function first stores the new password as the secret's ``AWSPENDING``
+version, then sets it in the database, then makes it ``AWSCURRENT``. A connection refused in
+between finds ``AWSCURRENT`` unchanged; the login then tried is ``AWSPENDING``'s, so rotation
+refuses no request.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ SecretReader = Callable[[], Mapping[str, Any]]
 """Reads the secret's current value (blocking): a mapping with ``username`` and ``password``."""
 
 
-def secrets_manager_reader(secret_arn: str, region: str) -> SecretReader:
-    """A reader of one Secrets Manager secret holding JSON ``{"username", "password"}``."""
+def secrets_manager_reader(secret_arn: str, region: str, stage: str = "AWSCURRENT") -> SecretReader:
+    """A reader of one Secrets Manager secret holding JSON ``{"username", "password"}``, at
+    version ``stage`` (an empty mapping when the secret has no version at that stage)."""
     client: Any = None
 
     def read() -> Mapping[str, Any]:
@@ -38,8 +45,13 @@ def secrets_manager_reader(secret_arn: str, region: str) -> SecretReader:
             import boto3
 
             client = boto3.client("secretsmanager", region_name=region)
-        value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
-        secret = json.loads(value)
+        try:
+            value = client.get_secret_value(SecretId=secret_arn, VersionStage=stage)
+        except client.exceptions.ResourceNotFoundException:
+            if stage == "AWSCURRENT":
+                raise
+            return {}  # no rotation under way
+        secret = json.loads(value["SecretString"])
         if not isinstance(secret, dict):
             raise ValueError("the database secret is not a JSON object")
         return secret
@@ -50,8 +62,17 @@ def secrets_manager_reader(secret_arn: str, region: str) -> SecretReader:
 class DatabaseSecret:
     """The database login kept in a secret: read on first use, re-read after a refusal."""
 
-    def __init__(self, read: SecretReader, *, min_interval: float | None = None) -> None:
+    def __init__(
+        self,
+        read: SecretReader,
+        *,
+        read_pending: SecretReader | None = None,
+        min_interval: float | None = None,
+    ) -> None:
+        """``read``: the current version; ``read_pending``: the version a rotation under way
+        is setting (an empty mapping when none), tried when the current one did not change."""
         self._read = read
+        self._read_pending = read_pending
         self.min_interval = REREAD_INTERVAL_S if min_interval is None else min_interval
         self._login: dict[str, str] | None = None
         self._read_at = float("-inf")
@@ -77,10 +98,18 @@ class DatabaseSecret:
             self._lock = asyncio.Lock()
         async with self._lock:
             if time.monotonic() - self._read_at >= self.min_interval:
+                refused = self._login
                 await asyncio.to_thread(self._refresh)
+                if self._login == refused and self._read_pending is not None:
+                    pending = await asyncio.to_thread(self._read_pending)
+                    if pending:  # mid-rotation: the database may already hold this one
+                        self._login = _login_of(pending)
             return self.login()
 
     def _refresh(self) -> None:
-        secret = self._read()
-        self._login = {"user": str(secret["username"]), "password": str(secret["password"])}
+        self._login = _login_of(self._read())
         self._read_at = time.monotonic()
+
+
+def _login_of(secret: Mapping[str, Any]) -> dict[str, str]:
+    return {"user": str(secret["username"]), "password": str(secret["password"])}

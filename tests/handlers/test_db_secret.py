@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 import pymysql
 import pytest
+from aws_fixtures import aws, moto_endpoint, unique  # noqa: F401
 from eventsourcing.persistence import OperationalError
 
+from vote_domain.stores import MySQLEventStore
 from votes.bootstrap import database_url, open_store
-from votes.db_secret import DatabaseSecret
+from votes.db_secret import DatabaseSecret, secrets_manager_reader
 from votes.settings import Settings
 
 
@@ -133,3 +137,44 @@ async def test_a_refused_login_with_an_unchanged_secret_fails_without_looping(
         assert 2 <= source.reads <= 3
     finally:
         await store.close()
+
+
+async def test_mid_rotation_the_pending_password_is_tried(
+    mysql_login: tuple[str, str, Any],
+) -> None:
+    # GIVEN a user secret under single-user rotation: the function stored the new password as
+    # AWSPENDING and set it in the database, and has not yet made it AWSCURRENT
+    user, database, admin = mysql_login
+    current, pending = FakeSecret(user, "first-Passw0rd"), FakeSecret(user, "second-Passw0rd")
+    secret = DatabaseSecret(current, read_pending=pending, min_interval=0.0)
+    store = MySQLEventStore(
+        f"mysql://{user}:first-Passw0rd@{admin.host}:{admin.port}/{database}",
+        on_access_denied=secret.fresh_login,
+    )
+    try:
+        secret.login()
+        with admin.cursor() as cur:
+            cur.execute(f"ALTER USER '{user}'@'%' IDENTIFIED BY 'second-Passw0rd'")
+        # WHEN the store needs a connection THEN the current login is refused, the secret's
+        # AWSCURRENT is unchanged, and the pending login gets in: no request is refused
+        await store.migrate()
+        assert await store.max_notification_id() in (None, 0)
+        assert current.reads == 2 and pending.reads == 1
+    finally:
+        await store.close()
+
+
+def test_no_rotation_under_way_means_no_pending_login(aws: str) -> None:  # noqa: F811
+    client = boto3.client("secretsmanager", endpoint_url=aws, region_name="us-east-1")
+    arn = client.create_secret(
+        Name=unique("votes-db"), SecretString=json.dumps({"username": "u", "password": "1"})
+    )["ARN"]
+    pending = secrets_manager_reader(arn, "us-east-1", "AWSPENDING")
+    assert pending() == {}
+    client.put_secret_value(
+        SecretId=arn,
+        SecretString=json.dumps({"username": "u", "password": "2"}),
+        VersionStages=["AWSPENDING"],
+    )
+    assert pending()["password"] == "2"
+    assert secrets_manager_reader(arn, "us-east-1")()["password"] == "1"
