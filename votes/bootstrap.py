@@ -1,4 +1,4 @@
-"""The composition root: settings, event store, voting service, relay, projector, publisher.
+"""The composition root: settings, event store, voting service, relay, projector, publishers.
 
 Built lazily, once per process, by the first call of :func:`container` (never at import), and
 shared by the Lambda handlers, the local server and the tests. On Lambda the store's pool
@@ -7,7 +7,8 @@ invocations. Which parts are wired depends on the deployment:
 
 * AWS (``VOTES_EVENT_BUS_NAME`` set): each commit is relayed to EventBridge at once (the fast
   path of :class:`votes.relay.Relay`); projections run in their own Lambda
-  (:attr:`Container.projector`, publishing to SNS).
+  (:attr:`Container.projector`, publishing to SNS); the push Lambda publishes live tallies to
+  AppSync Events (:attr:`Container.pusher`).
 * Local (``configure(local=True)``): each commit goes to the listeners the local app adds
   (its in-process bus, which feeds the live tally projector, whose updates go to the
   in-process publisher, hence to SSE); no EMF metrics.
@@ -24,19 +25,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
 from projections import InProcessPublisher, Tally, TallyProjector, TallyPublisher
 from vote_domain import EventStore, Migration, OnRecorded, VotingService, connect
+from votes.aws_sdk import client_config
 from votes.db_secret import DatabaseSecret, SecretReader, secrets_manager_reader
 from votes.migrations import apply_all
 from votes.observability import logger, set_metrics_enabled
 from votes.relay import Relay, relay_for
 from votes.settings import DEFAULT_DATABASE_URL, Settings
 from votes.tallies import read_tally, read_totals
+
+if TYPE_CHECKING:
+    from votes.live.push import Pusher
 
 __all__ = [
     "Container",
@@ -81,8 +86,19 @@ class Container:
             from projections.publishers.sns import SnsPublisher
 
             topic, region = self.settings.tally_topic_arn, self.settings.region
-            publisher = SnsPublisher(topic, region_name=region)
+            publisher = SnsPublisher(topic, region_name=region, config=client_config(self.settings))
         return TallyProjector(self.store, publisher)
+
+    @cached_property
+    def pusher(self) -> Pusher:
+        """The push Lambda's publisher of live tallies to AppSync Events (RuntimeError when
+        ``VOTES_APPSYNC_EVENT_URL`` is not set)."""
+        # Lazy: aiohttp and botocore's signer take about 300 ms to import (python -X
+        # importtime after the app's other imports, loaded 2-core machine); only the push
+        # Lambda publishes to AppSync.
+        from votes.live.push import pusher_for
+
+        return pusher_for(self.settings)
 
     async def migrate(self, extra: Sequence[Migration] = ()) -> list[Migration]:
         """Create or upgrade every component's tables (:func:`votes.migrations.apply_all`),
@@ -105,6 +121,8 @@ class Container:
             await self.relay.aclose()
         if "projector" in self.__dict__ and self.projector.publisher is not None:
             await self.projector.publisher.aclose()
+        if "pusher" in self.__dict__:
+            await self.pusher.aclose()
         await self.store.close()
 
 
@@ -213,9 +231,10 @@ def _locate(
             raise RuntimeError("VOTES_DATABASE_SECRET_ARN needs VOTES_DATABASE_HOST")
         arn, region = settings.database_secret_arn, settings.region
         if secret_reader is None:
+            config = client_config(settings)
             secret = DatabaseSecret(
-                secrets_manager_reader(arn, region),
-                read_pending=secrets_manager_reader(arn, region, "AWSPENDING"),
+                secrets_manager_reader(arn, region, config=config),
+                read_pending=secrets_manager_reader(arn, region, "AWSPENDING", config=config),
             )
         else:
             secret = DatabaseSecret(secret_reader)

@@ -46,6 +46,8 @@ SERVER_OPTIONS: dict[str, Any] = {
     "proxy_headers": False,
     "server_header": False,
     "timeout_graceful_shutdown": 3,
+    # /event/realtime: a client's messages are a few hundred bytes (a subscribe with a token)
+    "ws_max_size": 64 * 1024,
 }
 """uvicorn's options for ``votes serve`` (bench/http_cast.py runs its baseline with them)."""
 

@@ -25,6 +25,7 @@ from vote_domain.stores.mysql import (
     DatabaseUser,
     provision_users,
 )
+from votes.aws_sdk import client_config
 from votes.bootstrap import tls_options
 from votes.db_secret import DatabaseSecret, SecretReader, secrets_manager_reader
 from votes.observability import logger
@@ -47,7 +48,8 @@ async def provision(settings: Settings, reader_for: ReaderFor | None = None) -> 
             "VOTES_DATABASE_ADMIN_SECRET_ARN needs VOTES_DATABASE_APP_SECRET_ARN, "
             "VOTES_DATABASE_SECRET_ARN (the migrator's) and VOTES_DATABASE_HOST"
         )
-    read = reader_for or (lambda arn: secrets_manager_reader(arn, settings.region))
+    config = client_config(settings)
+    read = reader_for or (lambda arn: secrets_manager_reader(arn, settings.region, config=config))
     admin = DatabaseSecret(read(settings.database_admin_secret_arn))
     url = admin.url(settings.database_host, settings.database_port, settings.database_name)
     users = [

@@ -32,9 +32,12 @@ SecretReader = Callable[[], Mapping[str, Any]]
 """Reads the secret's current value (blocking): a mapping with ``username`` and ``password``."""
 
 
-def secrets_manager_reader(secret_arn: str, region: str, stage: str = "AWSCURRENT") -> SecretReader:
+def secrets_manager_reader(
+    secret_arn: str, region: str, stage: str = "AWSCURRENT", *, config: Any = None
+) -> SecretReader:
     """A reader of one Secrets Manager secret holding JSON ``{"username", "password"}``, at
-    version ``stage`` (an empty mapping when the secret has no version at that stage)."""
+    version ``stage`` (an empty mapping when the secret has no version at that stage;
+    ``config``: the client's ``botocore.config.Config``, :func:`votes.aws_sdk.client_config`)."""
     client: Any = None
 
     def read() -> Mapping[str, Any]:
@@ -44,7 +47,7 @@ def secrets_manager_reader(secret_arn: str, region: str, stage: str = "AWSCURREN
             # other imports, loaded 2-core machine); the local app and the CLI never need it.
             import boto3
 
-            client = boto3.client("secretsmanager", region_name=region)
+            client = boto3.client("secretsmanager", region_name=region, config=config)
         try:
             value = client.get_secret_value(SecretId=secret_arn, VersionStage=stage)
         except client.exceptions.ResourceNotFoundException:

@@ -12,7 +12,7 @@ migrator's for the migration), over TLS (``VOTES_DATABASE_TLS``, ``VOTES_DATABAS
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     """SNS topic that receives TallyUpdated (None: in-process publisher only)."""
     relay_batch_size: int = Field(default=10, ge=1, le=10)
     """Events per EventBridge PutEvents call (at most 10)."""
+    relay_fast_path_timeout: float = Field(default=5.0, gt=0)
+    """Seconds the fast path may hold a request; past them the scheduled relay publishes."""
+    aws_connect_timeout: float = Field(default=1.0, gt=0)
+    aws_read_timeout: float = Field(default=2.0, gt=0)
+    aws_max_attempts: int = Field(default=2, ge=1, le=5)
+    """Every AWS call the app makes (EventBridge, SNS, Secrets Manager, AppSync): seconds to
+    connect, seconds to wait for an answer, tries in all (botocore's standard retry mode), so a
+    slow endpoint costs a request at most ``attempts x (connect + read)`` plus backoff."""
+    appsync_event_url: str | None = None
+    """The AWS AppSync Events HTTP publish endpoint, ``https://<http domain>/event`` (the push
+    Lambda publishes live tallies there; None: nothing pushes)."""
+    push_interval: float = Field(default=0.25, ge=0)
+    """Seconds between two live tallies of one poll sent by one push container."""
 
     # -- HTTP ----------------------------------------------------------------------------------
     allowed_origin: str = "http://localhost:5173"
@@ -102,7 +115,9 @@ class Settings(BaseSettings):
     rebinding) cannot use the app. Default: :attr:`trusted_hosts`."""
     client_dist: Path = Path("client/dist")
     """The built browser client served at ``/`` (when it exists)."""
-    live_results: Literal["sse", "poll"] = "sse"
+    live_keepalive: float = Field(default=60.0, gt=0)
+    """Seconds between the ``ka`` messages of the local realtime endpoint (AppSync's
+    protocol: a client that hears nothing for ``connectionTimeoutMs`` reconnects)."""
 
     @field_validator("admins", "allowed_hosts", mode="before")
     @classmethod

@@ -21,7 +21,8 @@ BATCH = 10  # PublishBatch accepts at most ten entries
 
 
 class SnsPublisher(TallyPublisher):
-    """Publishes to the SNS topic ``topic_arn`` (``endpoint_url`` for a local emulator)."""
+    """Publishes to the SNS topic ``topic_arn`` (``endpoint_url`` for a local emulator;
+    ``config``: the client's ``botocore.config.Config``, e.g. its timeouts and retries)."""
 
     def __init__(
         self,
@@ -30,11 +31,12 @@ class SnsPublisher(TallyPublisher):
         session: aioboto3.Session | None = None,
         region_name: str | None = None,
         endpoint_url: str | None = None,
+        config: Any = None,
     ) -> None:
         self.topic_arn = topic_arn
         self.fifo = topic_arn.endswith(".fifo")
         self._session = session or aioboto3.Session()
-        self._client_args: dict[str, Any] = {"region_name": region_name}
+        self._client_args: dict[str, Any] = {"region_name": region_name, "config": config}
         if endpoint_url:
             self._client_args["endpoint_url"] = endpoint_url
         self._context: Any = None

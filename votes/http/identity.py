@@ -14,7 +14,14 @@ from typing import Any
 
 from votes.http.errors import Forbidden, Unauthenticated
 
-__all__ = ["ACCESS_TOKEN_USE", "ADMINS_GROUP", "Caller", "caller_of", "parse_groups"]
+__all__ = [
+    "ACCESS_TOKEN_USE",
+    "ADMINS_GROUP",
+    "Caller",
+    "caller_of",
+    "caller_of_claims",
+    "parse_groups",
+]
 
 ADMINS_GROUP = "admins"
 ACCESS_TOKEN_USE = "access"
@@ -62,7 +69,12 @@ def caller_of(event: Mapping[str, Any]) -> Caller:
     """The caller of a payload 2.0 event; Unauthenticated when no verified claims came or
     they are not an access token's."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    claims = (authorizer.get("jwt") or {}).get("claims")
+    return caller_of_claims((authorizer.get("jwt") or {}).get("claims"))
+
+
+def caller_of_claims(claims: Any) -> Caller:
+    """The caller whose verified token has ``claims`` (API Gateway's strings, or the token's
+    own JSON values as AppSync passes them); Unauthenticated unless an access token's."""
     if not isinstance(claims, Mapping):
         raise Unauthenticated("a valid bearer token is required")
     if claims.get("token_use") != ACCESS_TOKEN_USE:

@@ -6,11 +6,17 @@ The first message is the current tally, then one per update; every message is a
 ``TallyUpdated`` JSON object (unnamed SSE event, ``id`` = its log position), sent only if its
 position is newer than the last one sent. A poll whose results are hidden from the caller
 (``after_vote``, open, not voted, not an admin) answers 403 ``results_hidden``, as
-``GET /results`` does.
+``GET /results`` does. The stream ends when its token expires (plus the verifier's leeway):
+EventSource then reconnects, and a client with a fresh token goes on, one without is refused.
+
+The browser client follows tallies over the realtime WebSocket (:mod:`votes.local.realtime`,
+AppSync Events' protocol, as on AWS); this stream is kept for ``curl`` users.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID
@@ -48,7 +54,7 @@ def stream_endpoint(
             request.headers.get("authorization")
         )
         try:
-            jwt = gate().authorize(token)
+            jwt, expires = gate().admit(token)
         except InvalidToken as e:
             return _error(Unauthenticated(e.message))
         who = caller_of({"requestContext": {"authorizer": {"jwt": jwt}}})
@@ -78,7 +84,10 @@ def stream_endpoint(
                 last = first.position
                 yield {"id": str(last), "data": TallyUpdated.of(first).to_json()}
                 while True:
-                    update = await queue.get()
+                    try:
+                        update = await asyncio.wait_for(queue.get(), expires - time.time())
+                    except TimeoutError:
+                        return  # the token expired: the client reconnects with a fresh one
                     if update.poll_id != first.poll_id or update.position <= last:
                         continue
                     last = update.position

@@ -6,11 +6,13 @@
 * every API route -- turned into the payload 2.0 event API Gateway would send (JWT authorizer
   included: 401 without a valid token, except ``/health`` and ``/openapi.json``) and passed to
   the very resolver the Lambda runs (:func:`votes.http.api.handle`), on this server's loop;
-* ``/polls/{pollId}/results/stream`` -- live tallies by Server-Sent Events;
+* ``/event/realtime`` -- live tallies over AWS AppSync Events' WebSocket protocol, as the
+  browser client follows them on AWS too (:mod:`votes.local.realtime`);
+* ``/polls/{pollId}/results/stream`` -- live tallies by Server-Sent Events (for ``curl``);
 * ``/config.json`` and the built client (client/dist) at ``/``.
 
 At startup it migrates the database (idempotent), opens the identity provider and starts the
-in-process bus (log -> projector -> publisher) that keeps tallies and SSE streams current.
+in-process bus (log -> projector -> publisher) that keeps tallies and live streams current.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from votes.local.idp.cognito import cognito_routes
 from votes.local.idp.provider import LocalIdentityProvider
 from votes.local.idp.users import MIGRATIONS as IDP_MIGRATIONS
 from votes.local.live import stream_endpoint
-from votes.local.site import ClientSite, config_endpoint
+from votes.local.realtime import RealtimeEndpoint
+from votes.local.site import REALTIME_PATH, ClientSite, config_endpoint
 from votes.local.tokens import TokenGate, bearer_token
 from votes.observability import correlation_id, log_request
 from votes.settings import Settings
@@ -177,6 +180,9 @@ class LocalApp:
         )
         self.on_ready: Callable[[], None] | None = None
         """Called once the app has started (``votes serve`` prints its URL)."""
+        self._realtime = RealtimeEndpoint(
+            bootstrap.container, self.gate, keepalive=settings.live_keepalive
+        )
         self._extras = self._cors(
             Router(
                 routes=[
@@ -238,6 +244,9 @@ class LocalApp:
         if kind == "lifespan":
             await self._lifespan(receive, send)
             return
+        if kind == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if kind != "http":
             return
         await self._trusted(scope, receive, send)
@@ -255,6 +264,12 @@ class LocalApp:
             await self.site(scope, receive, send)
         else:
             await self._api(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == REALTIME_PATH and self._gate is not None:
+            await self._realtime(scope, receive, send)
+        else:  # no such socket (or not started yet): the handshake fails
+            await send({"type": "websocket.close", "code": 1000})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         message = await receive()

@@ -1,7 +1,9 @@
 """The browser client of the local app: ``/config.json`` and the built files of client/dist.
 
 ``/config.json`` is the client's runtime configuration, pointing it at this very server (the
-API at ``/``, the local Cognito at ``/cognito``) and giving the pool's password policy. The
+API at ``/``, the local Cognito at ``/cognito``, live tallies over AppSync Events' WebSocket
+protocol at ``/event/realtime``) and giving the pool's password policy. On AWS the same
+document is the stack output ``ClientConfig`` (deploy/client-hosting.yml). The
 built client is served at ``/``; a browser navigating to a client route (``Accept:
 text/html``, no file of that name) gets ``index.html`` so the single-page app can route it,
 while API calls fall through to the API.
@@ -25,9 +27,24 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from votes.live.channels import NAMESPACE
 from votes.settings import Settings
 
-__all__ = ["IMMUTABLE", "REVALIDATE", "ClientSite", "config_endpoint"]
+__all__ = [
+    "IMMUTABLE",
+    "PUBLISH_PATH",
+    "REALTIME_PATH",
+    "REVALIDATE",
+    "ClientSite",
+    "config_endpoint",
+]
+
+REALTIME_PATH = "/event/realtime"
+"""Where AppSync Events serves its WebSocket (``wss://<realtime domain>/event/realtime``), and
+so does ``votes serve`` (:mod:`votes.local.realtime`)."""
+PUBLISH_PATH = "/event"
+"""AppSync Events' HTTP publish path (``https://<http domain>/event``); its host is the
+``host`` a WebSocket client names in its authorization header."""
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 """Cache-Control of the content-hashed build output (a new build has new names)."""
@@ -40,6 +57,7 @@ def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respons
 
     async def endpoint(request: Request) -> Response:
         base = f"{request.url.scheme}://{request.url.netloc}"
+        socket = "wss" if request.url.scheme == "https" else "ws"
         return JSONResponse(
             {
                 "apiUrl": base,
@@ -47,7 +65,11 @@ def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respons
                 "userPoolId": settings.user_pool_id,
                 "userPoolClientId": settings.user_pool_client_id,
                 "cognitoEndpoint": f"{base}/cognito",
-                "liveResults": settings.live_results,
+                "realtime": {
+                    "url": f"{socket}://{request.url.netloc}{REALTIME_PATH}",
+                    "httpUrl": f"{base}{PUBLISH_PATH}",
+                    "namespace": NAMESPACE,
+                },
                 "passwordPolicy": settings.password_policy,
             },
             headers={"Cache-Control": "no-store"},

@@ -1,7 +1,9 @@
 """Bearer tokens checked as API Gateway's JWT authorizer checks them, with a small cache.
 
 A verified token's claims are kept until it expires (API Gateway caches authorizer results
-too); an unknown or expired token is verified again on each use.
+too); an unknown or expired token is verified again on each use. Live streams (SSE and the
+realtime WebSocket) also learn until when their token holds (:meth:`TokenGate.admit`) and end
+then.
 """
 
 from __future__ import annotations
@@ -35,15 +37,22 @@ class TokenGate:
 
     def authorize(self, token: str | None) -> dict[str, Any]:
         """The JWT authorizer context for ``token`` (claims as API Gateway renders them)."""
+        return self.admit(token)[0]
+
+    def admit(self, token: str | None) -> tuple[dict[str, Any], float]:
+        """The JWT authorizer context for ``token`` and the time (epoch seconds) until which
+        the token is accepted: its ``exp`` plus the verifier's leeway. A live stream opened
+        with the token ends then (the client reconnects with a fresh one)."""
         if not token:
             raise InvalidToken("missing bearer token")
         hit = self._cache.get(token)
         now = time.time()
         if hit is not None and hit[0] > now:
-            return hit[1]
+            return hit[1], hit[0] + self.verifier.leeway
         claims = self.verifier.verify(token)
         context = gateway_jwt_context(claims)
-        self._cache[token] = (float(claims["exp"]), context)
+        expires = float(claims["exp"])
+        self._cache[token] = (expires, context)
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
-        return context
+        return context, expires + self.verifier.leeway

@@ -12,7 +12,9 @@ Two paths share one :class:`Relay`:
 
 Entries EventBridge reports failed (``FailedEntryCount``) are retried with backoff; if they keep
 failing, :class:`RelayFailed` is raised and the scheduled relay does not move past them. An
-event can be published twice (a crash between publish and mark), never zero times.
+event can be published twice (a crash between publish and mark), never zero times. The
+client's own timeouts and tries come from :func:`votes.aws_sdk.client_config`, and the fast path
+as a whole gives up after ``relay_fast_path_timeout`` seconds: the vote is committed either way.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, Notification, Recording, Tracking
 
 from vote_domain import EventStore
+from votes.aws_sdk import client_config
 from votes.observability import logger
 from votes.relay import marks
 from votes.relay.events import entry_of
@@ -65,6 +68,8 @@ class Relay:
         session: Any = None,
         region_name: str | None = None,
         endpoint_url: str | None = None,
+        config: Any = None,
+        fast_path_timeout: float | None = None,
     ) -> None:
         if not 1 <= batch_size <= MAX_ENTRIES:
             raise ValueError(f"batch_size must be 1..{MAX_ENTRIES}")
@@ -76,7 +81,8 @@ class Relay:
         self.backoff = backoff
         self._client = client
         self._session = session
-        self._client_args: dict[str, Any] = {"region_name": region_name}
+        self.fast_path_timeout = fast_path_timeout
+        self._client_args: dict[str, Any] = {"region_name": region_name, "config": config}
         if endpoint_url:
             self._client_args["endpoint_url"] = endpoint_url
         self._context: Any = None
@@ -139,12 +145,15 @@ class Relay:
     # -- the two paths -----------------------------------------------------------------------
 
     async def publish(self, recordings: Sequence[Recording[UUID]]) -> None:
-        """The fast path: publish what was just committed, then mark it published."""
+        """The fast path: publish what was just committed, then mark it published; it gives
+        up (TimeoutError) after ``fast_path_timeout`` seconds, leaving the rest to the
+        scheduled relay, so a slow EventBridge never holds the request much longer."""
         notifications = [r.notification for r in recordings]
-        for start in range(0, len(notifications), self.batch_size):
-            batch = notifications[start : start + self.batch_size]
-            await self._put(batch)
-            await marks.mark(self.store, [n.id for n in batch])
+        async with asyncio.timeout(self.fast_path_timeout):
+            for start in range(0, len(notifications), self.batch_size):
+                batch = notifications[start : start + self.batch_size]
+                await self._put(batch)
+                await marks.mark(self.store, [n.id for n in batch])
 
     async def catch_up(
         self, *, page_size: int = 500, max_pages: int | None = None, seconds: float | None = None
@@ -224,4 +233,6 @@ def relay_for(store: EventStore, settings: Settings) -> Relay:
         source=settings.event_source,
         batch_size=settings.relay_batch_size,
         region_name=settings.region,
+        config=client_config(settings),
+        fast_path_timeout=settings.relay_fast_path_timeout,
     )
