@@ -36,7 +36,8 @@ const maxConnections = (maxAcu) => {
 };
 
 // The most API containers whose connection pools fit in Aurora's limit next to everybody else:
-//   floor((max_connections - headroom - pool * (projector + relay + migrate containers)
+//   floor((max_connections - headroom
+//          - pool * (projector + relay + migrate + subscribe containers)
 //          - rotation connections) / pool)
 // where headroom = ceil(max_connections / 10) and every function's pool is `dbPoolSize`.
 // docs/deploy.md ("How many API containers") explains the formula with the stages' figures.
@@ -47,7 +48,9 @@ const apiReservedConcurrency = async ({ resolveVariable }) => {
     resolveVariable,
     'self:functions.projector.events.0.sqs.maximumConcurrency'
   );
-  const others = pool * (projector + RELAY_CONTAINERS + MIGRATE_CONTAINERS) + ROTATION_CONNECTIONS;
+  const subscribe = await number(resolveVariable, 'self:functions.subscribe.reservedConcurrency');
+  const others =
+    pool * (projector + RELAY_CONTAINERS + MIGRATE_CONTAINERS + subscribe) + ROTATION_CONNECTIONS;
   const reserved = Math.floor((limit - Math.ceil(limit * HEADROOM_SHARE) - others) / pool);
   if (reserved < 1) throw new Error(`no API container fits in ${limit} connections`);
   return reserved;
@@ -56,14 +59,18 @@ const apiReservedConcurrency = async ({ resolveVariable }) => {
 // Lambda's advice for an SQS event source: the queue's visibility timeout at least six times
 // the function's timeout (room for retries while the function is throttled), plus the batching
 // window during which received messages are already invisible.
-const projectorQueueVisibilityTimeout = async ({ resolveVariable }) => {
-  const timeout = await number(resolveVariable, 'self:functions.projector.timeout');
-  const window = await number(
-    resolveVariable,
-    'self:functions.projector.events.0.sqs.maximumBatchingWindow'
-  );
-  return 6 * timeout + window;
-};
+const queueVisibilityTimeout =
+  (fn) =>
+  async ({ resolveVariable }) => {
+    const timeout = await number(resolveVariable, `self:functions.${fn}.timeout`);
+    const window = await number(
+      resolveVariable,
+      `self:functions.${fn}.events.0.sqs.maximumBatchingWindow`
+    );
+    return 6 * timeout + window;
+  };
+const projectorQueueVisibilityTimeout = queueVisibilityTimeout('projector');
+const pushQueueVisibilityTimeout = queueVisibilityTimeout('push');
 
 // Combinations of stage parameters that cannot work; true when there is none.
 const checkStageParameters = async ({ resolveVariable }) => {
@@ -94,4 +101,5 @@ module.exports = {
   apiReservedConcurrency,
   checkStageParameters,
   projectorQueueVisibilityTimeout,
+  pushQueueVisibilityTimeout,
 };

@@ -93,7 +93,7 @@ class Container:
     def pusher(self) -> Pusher:
         """The push Lambda's publisher of live tallies to AppSync Events (RuntimeError when
         ``VOTES_APPSYNC_EVENT_URL`` is not set)."""
-        # Lazy: aiohttp and botocore's signer take about 300 ms to import (python -X
+        # Lazy: aiohttp and botocore's signer take about 250 ms to import (python -X
         # importtime after the app's other imports, loaded 2-core machine); only the push
         # Lambda publishes to AppSync.
         from votes.live.push import pusher_for

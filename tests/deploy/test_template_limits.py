@@ -22,7 +22,8 @@ from tests.deploy.conftest import (
 
 STAGES = ("dev", "loadtest", "prod")
 # Database-using functions besides `api`, and how many of their containers can run at once:
-# the relay's runs may overlap once (handlers/relay.py), the migration runs alone.
+# the relay's runs may overlap once (handlers/relay.py), the migration runs alone (the
+# projector's and the subscribe check's come from their settings).
 RELAY_CONTAINERS = 2
 MIGRATE_CONTAINERS = 1
 # The hosted rotation functions of the application user's and the migrator's secrets: one
@@ -89,23 +90,24 @@ def _connection_budget(config: dict[str, Any]) -> dict[str, int]:
         functions["api"]["reservedConcurrency"], "ReserveApiConcurrency"
     )
     assert absent == {"Ref": "AWS::NoValue"}
-    assert set(database_functions) == {"api", "relay", "projector", "migrate"}
+    assert set(database_functions) == {"api", "relay", "projector", "migrate", "subscribe"}
     return {
         "limit": _aurora_max_connections(float(max_acu)),
         "pool": pools.pop(),
         "projector": int(sqs["maximumConcurrency"]),
+        "subscribe": int(functions["subscribe"]["reservedConcurrency"]),
         "reserved": int(reserved),
     }
 
 
-@pytest.mark.parametrize(("stage", "reserved"), [("dev", 54), ("loadtest", 894), ("prod", 894)])
+@pytest.mark.parametrize(("stage", "reserved"), [("dev", 49), ("loadtest", 889), ("prod", 889)])
 def test_the_api_reserves_what_auroras_connections_allow(
     packaged: Packaged, stage: str, reserved: int
 ) -> None:
     """Every function at its most containers, each with a full pool, plus a tenth of the limit
     for people, fits in Aurora's max_connections; one more API container would not."""
     b = _connection_budget(stage_config(stage))
-    others = b["pool"] * (b["projector"] + RELAY_CONTAINERS + MIGRATE_CONTAINERS)
+    others = b["pool"] * (b["projector"] + RELAY_CONTAINERS + MIGRATE_CONTAINERS + b["subscribe"])
     others += ROTATION_CONNECTIONS
     available = b["limit"] - math.ceil(b["limit"] / 10) - others
     assert b["reserved"] * b["pool"] <= available < (b["reserved"] + 1) * b["pool"]
@@ -118,7 +120,7 @@ def test_the_packaged_api_function_carries_the_reservation(template: dict[str, A
         resources["ApiLambdaFunction"]["Properties"]["ReservedConcurrentExecutions"],
         "ReserveApiConcurrency",
     )
-    assert reserved == 54
+    assert reserved == 49
     assert template["Conditions"]["ReserveApiConcurrency"] == {
         "Fn::Equals": [{"Ref": "ReserveApiConcurrency"}, "true"]
     }
@@ -129,7 +131,10 @@ def test_a_bigger_pool_means_fewer_api_containers(packaged: Packaged) -> None:
     """The value follows its inputs (deploy/stage.js reads them, nothing is retyped)."""
     b = _connection_budget(stage_config("dev", "dbPoolSize=3", "dbMaxCapacity=8"))
     assert (b["limit"], b["pool"]) == (1000, 3)
-    assert b["reserved"] == (1000 - 100 - 3 * (b["projector"] + 3) - ROTATION_CONNECTIONS) // 3
+    assert (
+        b["reserved"]
+        == (1000 - 100 - 3 * (b["projector"] + 3 + b["subscribe"]) - ROTATION_CONNECTIONS) // 3
+    )
 
 
 def test_the_migration_pool_is_bounded_too(template: dict[str, Any]) -> None:
@@ -140,20 +145,26 @@ def test_the_migration_pool_is_bounded_too(template: dict[str, Any]) -> None:
 # -- the projector queue -------------------------------------------------------------------------
 
 
-def test_the_projector_queue_outlasts_six_projector_timeouts(template: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("queue", "function"),
+    [("ProjectorQueue", "ProjectorLambdaFunction"), ("PushQueue", "PushLambdaFunction")],
+)
+def test_each_function_queue_outlasts_six_function_timeouts(
+    template: dict[str, Any], queue: str, function: str
+) -> None:
     """Lambda's advice: visibility timeout >= 6 x the function timeout (+ the batching window,
     during which received messages are already invisible)."""
     resources = template["Resources"]
-    visibility = resources["ProjectorQueue"]["Properties"]["VisibilityTimeout"]
-    timeout = resources["ProjectorLambdaFunction"]["Properties"]["Timeout"]
+    visibility = resources[queue]["Properties"]["VisibilityTimeout"]
+    timeout = resources[function]["Properties"]["Timeout"]
     (mapping,) = [
         r["Properties"]
         for r in resources.values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
-        and r["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["ProjectorQueue", "Arn"]}
+        and r["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
     ]
-    window = mapping["MaximumBatchingWindowInSeconds"]
-    assert isinstance(visibility, int) and isinstance(timeout, int) and window >= 1
+    window = mapping.get("MaximumBatchingWindowInSeconds", 0)
+    assert isinstance(visibility, int) and isinstance(timeout, int) and window >= 0
     assert visibility >= 6 * timeout + window
 
 

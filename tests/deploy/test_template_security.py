@@ -176,6 +176,16 @@ def test_cloudfront_writes_standard_logs_to_a_private_bucket(resources: dict[str
 # -- SQS queue policies --------------------------------------------------------------------------
 
 
+# Who may send to each queue: EventBridge's vote rule to the projector's queues, the
+# TallyUpdated topic to the push function's queues (the subscription and its redrive policy).
+SENDERS = {
+    "ProjectorQueue": ("events.amazonaws.com", {"Fn::GetAtt": ["VoteEventsRule", "Arn"]}),
+    "ProjectorDeadLetterQueue": ("events.amazonaws.com", {"Fn::GetAtt": ["VoteEventsRule", "Arn"]}),
+    "PushQueue": ("sns.amazonaws.com", {"Ref": "TallyTopic"}),
+    "PushDeadLetterQueue": ("sns.amazonaws.com", {"Ref": "TallyTopic"}),
+}
+
+
 def test_each_queue_has_its_own_policy_naming_only_itself(resources: dict[str, Any]) -> None:
     policies = _of_type(resources, "AWS::SQS::QueuePolicy")
     covered = {}
@@ -183,17 +193,22 @@ def test_each_queue_has_its_own_policy_naming_only_itself(resources: dict[str, A
         (queue,) = policy["Queues"]
         queue_name = queue["Ref"]
         covered[queue_name] = name
+        service, source = SENDERS[queue_name]
         for statement in policy["PolicyDocument"]["Statement"]:
             assert statement["Resource"] == {"Fn::GetAtt": [queue_name, "Arn"]}, name
-            assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+            assert statement["Principal"] == {"Service": service}
             assert statement["Action"] == "sqs:SendMessage"
-            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == {
-                "Fn::GetAtt": ["VoteEventsRule", "Arn"]
-            }
-    # Every queue EventBridge sends to (the target and its dead-letter queue) has a policy.
+            assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == source
+    # Every queue EventBridge sends to (the target and its dead-letter queue) has a policy...
     (target,) = resources["VoteEventsRule"]["Properties"]["Targets"]
     sent_to = {target["Arn"]["Fn::GetAtt"][0], target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]}
-    assert set(covered) == sent_to == {"ProjectorQueue", "ProjectorDeadLetterQueue"}
+    # ...and so does every queue SNS delivers to (the subscription's queue and dead letters).
+    subscription = resources["TallyPushSubscription"]["Properties"]
+    sent_to |= {
+        subscription["Endpoint"]["Fn::GetAtt"][0],
+        subscription["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0],
+    }
+    assert set(covered) == sent_to == set(SENDERS) == set(_of_type(resources, "AWS::SQS::Queue"))
 
 
 # -- VPC endpoints -------------------------------------------------------------------------------

@@ -125,13 +125,16 @@ def test_caller_needs_access_token_claims(token_use: str | None) -> None:
         caller_of({"requestContext": {"authorizer": {"jwt": {"claims": claims}}}})
 
 
-@pytest.mark.parametrize("entry", ["api", "relay", "projector", "migrate", "presignup"])
+@pytest.mark.parametrize(
+    "entry", ["api", "relay", "projector", "migrate", "presignup", "push", "subscribe"]
+)
 def test_importing_a_lambda_entry_loads_no_heavy_modules(entry: str) -> None:
     # GIVEN a fresh interpreter WHEN it imports a Lambda entry module
     code = (
         f"import sys, handlers.{entry}; "
         "print(','.join(m for m in ('pydantic_settings', 'vote_domain', 'eventsourcing', "
-        "'aiomysql', 'boto3', 'projections', 'jwt', 'pydantic') if m in sys.modules))"
+        "'aiomysql', 'boto3', 'aiohttp', 'projections', 'jwt', 'pydantic') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # THEN settings, the domain, database drivers and AWS clients wait for the first request
