@@ -84,7 +84,7 @@ class AppSyncStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 status, answer = standin._answer(self.path, dict(self.headers.items()), body)
                 data = json.dumps(answer).encode()
