@@ -20,8 +20,10 @@ import {
   signUp,
   vote,
   WAIT,
+  waitForPushed,
   waitForTally,
   watchErrors,
+  watchLive,
 } from "./flows.mjs";
 import { initialAssets, measureFirstVisit, rawGet } from "./perf.mjs";
 import { artifactsDir, startServer } from "./server.mjs";
@@ -391,13 +393,17 @@ describe("the app as people meet it", { timeout: 600_000 }, () => {
   test("an outage: 'reconnecting', then a clear stale-results warning, then live again", async () => {
     // Its own page: the requests refused while the server is down are this test's point.
     const page = await (await browser.newContext(DESKTOP)).newPage();
+    const live = watchLive(page);
     await signIn(page, server.base, emailOf("Grace Hopper"));
     await page.goto(`${server.base}/polls/${polls.live}`);
     await page.locator('[data-connection="live"]').waitFor(WAIT);
     await markNoReload(page);
+    const before = live.sockets.length;
+    assert.ok(before >= 1, "the page follows the poll over the realtime WebSocket");
     for (const group of Object.values(pages)) for (const p of Object.values(group)) await p.goto("about:blank");
     await server.stop();
     await page.locator('[data-connection="reconnecting"]').waitFor(WAIT);
+    assert.ok(live.sockets[before - 1].closed, "the server's restart closed the socket");
     await page.getByText(/Connection lost\. These results may be out of date/).waitFor(WAIT);
     await page.locator('.results[data-status="stale"]').waitFor(WAIT);
     await shot(page, "poll-stale-desktop");
@@ -405,11 +411,16 @@ describe("the app as people meet it", { timeout: 600_000 }, () => {
     await server.restart();
     await page.locator('[data-connection="live"]').waitFor({ timeout: 40_000 });
     assert.equal(await page.getByText(/may be out of date/).count(), 0);
+    // Reconnected: a new socket to the restarted server, and the chart moves over it.
+    const reconnected = live.sockets.length - 1;
+    assert.ok(reconnected >= before && !live.sockets[reconnected].closed);
     const admin = pages.admin.desktop;
     await admin.goto(`${server.base}/polls/${polls.live}`);
     await vote(admin, "Load testing", "Change my vote");
     await waitForTally(page, { "Load testing": 1, "Event sourcing in practice": 0 });
+    await waitForPushed(live, { "Load testing": 1, "Event sourcing in practice": 0 }, reconnected);
     await assertNotReloaded(page);
+    assert.equal(live.sse, 0);
     await page.context().close();
   });
 

@@ -117,3 +117,42 @@ export async function waitForTally(page, counts) {
     WAIT,
   );
 }
+
+/**
+ * Record the page's live-results traffic: every WebSocket it opens to `/event/realtime` (AWS
+ * AppSync Events' protocol) with the `data` frames it receives (each a TallyUpdated), and any
+ * request to the SSE stream (which the browser must not use).
+ */
+export function watchLive(page) {
+  const live = { sockets: [], tallies: [], sse: 0 };
+  page.on("websocket", (ws) => {
+    if (!ws.url().endsWith("/event/realtime")) return;
+    const socket = { url: ws.url(), closed: false };
+    live.sockets.push(socket);
+    ws.on("framereceived", ({ payload }) => {
+      try {
+        const message = JSON.parse(String(payload));
+        if (message.type === "data") live.tallies.push({ socket: live.sockets.indexOf(socket), tally: JSON.parse(message.event) });
+      } catch {
+        // not JSON: not a protocol message
+      }
+    });
+    ws.on("close", () => (socket.closed = true));
+  });
+  page.on("request", (r) => {
+    if (r.url().includes("/results/stream")) live.sse += 1;
+  });
+  return live;
+}
+
+/** Wait until a tally with `counts` (a subset) arrived on the page's socket number `socket`
+ *  (any socket when omitted). */
+export async function waitForPushed(live, counts, socket) {
+  const matches = ({ socket: s, tally }) =>
+    (socket === undefined || s === socket) && Object.entries(counts).every(([option, n]) => tally.counts?.[option] === n);
+  const until = Date.now() + WAIT.timeout;
+  while (!live.tallies.some(matches)) {
+    if (Date.now() > until) throw new Error(`no TallyUpdated ${JSON.stringify(counts)} pushed; got ${JSON.stringify(live.tallies.slice(-3))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -50,7 +50,7 @@ async function waitForHealth(base, child, deadlineMs) {
 
 /**
  * Start `votes serve`; resolves with {base, stop, restart}. Its output goes to
- * e2e-artifacts/<name>.log. `env` adds settings (e.g. VOTES_LIVE_RESULTS=poll). `restart()`
+ * e2e-artifacts/<name>.log. `env` adds settings (e.g. VOTES_LIVE_KEEPALIVE=5). `restart()`
  * starts it again on the same port and database (after `stop()`, for outage tests).
  */
 export async function startServer({ admins, name = "server", env = {} }) {

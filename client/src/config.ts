@@ -2,7 +2,16 @@
 
 import { COGNITO_DEFAULT_POLICY, type PasswordPolicy, parsePasswordPolicy } from "./auth/passwordPolicy";
 
-export type LiveResultsMode = "sse" | "poll";
+/** Where live tallies come from: an AWS AppSync Events API (on AWS), or `votes serve`'s
+ *  implementation of its WebSocket protocol (locally). */
+export interface RealtimeConfig {
+  /** The WebSocket endpoint: `wss://<realtime domain>/event/realtime`. */
+  url: string;
+  /** The HTTP endpoint, `https://<http domain>/event`: its host goes in the auth header. */
+  httpUrl: string;
+  /** The channel namespace of the tallies: channels `/<namespace>/<pollId>`. */
+  namespace: string;
+}
 
 export interface AppConfig {
   /** Base URL of the HTTP API; "" or "/" means the same origin as the page. */
@@ -12,7 +21,7 @@ export interface AppConfig {
   userPoolClientId: string;
   /** The local Cognito-compatible IdP (`votes serve` at /cognito); null on AWS. */
   cognitoEndpoint: string | null;
-  liveResults: LiveResultsMode;
+  realtime: RealtimeConfig;
   /** The user pool's password rules (Cognito's default policy when config.json has none). */
   passwordPolicy: PasswordPolicy;
 }
@@ -34,6 +43,29 @@ export function absoluteUrl(url: string, base: string): string {
   return new URL(url, base).toString().replace(/\/+$/, "");
 }
 
+/** config.json's `realtime`: absolute ws(s):// and http(s):// URLs and a namespace name. */
+function parseRealtime(raw: unknown, base: string): RealtimeConfig {
+  const problem = 'config.json: "realtime" must be {url: "ws(s)://...", httpUrl: "http(s)://...", namespace}';
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(problem);
+  const o = raw as Record<string, unknown>;
+  const { url, httpUrl, namespace } = o;
+  if (typeof url !== "string" || typeof httpUrl !== "string" || typeof namespace !== "string") {
+    throw new ConfigError(problem);
+  }
+  let socket: URL;
+  let http: URL;
+  try {
+    socket = new URL(url, base);
+    http = new URL(httpUrl, base);
+  } catch {
+    throw new ConfigError(problem);
+  }
+  if (!/^wss?:$/.test(socket.protocol) || !/^https?:$/.test(http.protocol) || !/^[A-Za-z0-9-]+$/.test(namespace)) {
+    throw new ConfigError(problem);
+  }
+  return { url: socket.toString(), httpUrl: http.toString(), namespace };
+}
+
 /** Validate the JSON of config.json into an AppConfig. */
 export function parseConfig(raw: unknown, base: string): AppConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
@@ -49,10 +81,7 @@ export function parseConfig(raw: unknown, base: string): AppConfig {
   if (!policy) {
     throw new ConfigError('config.json: "passwordPolicy" must be {minimumLength, requireLowercase, requireUppercase, requireNumbers, requireSymbols}');
   }
-  const live = obj.liveResults ?? "poll";
-  if (live !== "sse" && live !== "poll") {
-    throw new ConfigError('config.json: "liveResults" must be "sse" or "poll"');
-  }
+  const realtime = parseRealtime(obj.realtime, base);
   return {
     apiUrl: absoluteUrl(apiUrl || "/", base),
     region: requireString(obj, "region"),
@@ -60,7 +89,7 @@ export function parseConfig(raw: unknown, base: string): AppConfig {
     userPoolClientId: requireString(obj, "userPoolClientId"),
     // The Cognito SDK posts to this URL verbatim, so keep the path exactly as given.
     cognitoEndpoint: typeof endpoint === "string" ? new URL(endpoint.trim(), base).toString() : null,
-    liveResults: live,
+    realtime,
     passwordPolicy: policy,
   };
 }

@@ -164,8 +164,4 @@ describe("ApiClient", () => {
     expect((calls[1].init.headers as Record<string, string>)["If-None-Match"]).toBe('"v7"');
   });
 
-  it("builds the SSE URL with the token as access_token", () => {
-    const { api } = client([]);
-    expect(api.resultsStreamUrl("p 1", "a.b.c")).toBe("http://api.test/polls/p%201/results/stream?access_token=a.b.c");
-  });
 });

@@ -10,8 +10,13 @@ const good = {
   userPoolId: "local_abc123",
   userPoolClientId: "client1",
   cognitoEndpoint: "/cognito",
-  liveResults: "sse",
+  realtime: { url: "ws://localhost:8000/event/realtime", httpUrl: "http://localhost:8000/event", namespace: "tallies" },
   passwordPolicy: POLICY,
+};
+const AWS_REALTIME = {
+  url: "wss://abc.appsync-realtime-api.eu-west-1.amazonaws.com/event/realtime",
+  httpUrl: "https://abc.appsync-api.eu-west-1.amazonaws.com/event",
+  namespace: "tallies",
 };
 
 describe("parseConfig", () => {
@@ -19,17 +24,17 @@ describe("parseConfig", () => {
     const c = parseConfig(good, BASE);
     expect(c.apiUrl).toBe("http://localhost:8000");
     expect(c.cognitoEndpoint).toBe("http://localhost:8000/cognito");
-    expect(c.liveResults).toBe("sse");
+    expect(c.realtime).toEqual(good.realtime);
   });
 
   it("keeps an absolute API URL and treats a missing endpoint as real Cognito", () => {
     const c = parseConfig(
-      { ...good, apiUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/", cognitoEndpoint: null, liveResults: "poll" },
+      { ...good, apiUrl: "https://abc.execute-api.eu-west-1.amazonaws.com/", cognitoEndpoint: null, realtime: AWS_REALTIME },
       BASE,
     );
     expect(c.apiUrl).toBe("https://abc.execute-api.eu-west-1.amazonaws.com");
     expect(c.cognitoEndpoint).toBeNull();
-    expect(c.liveResults).toBe("poll");
+    expect(c.realtime).toEqual(AWS_REALTIME);
   });
 
   it("takes the pool's password policy, or Cognito's default when there is none", () => {
@@ -39,18 +44,15 @@ describe("parseConfig", () => {
     expect(parseConfig(rest, BASE).passwordPolicy).toEqual(COGNITO_DEFAULT_POLICY);
   });
 
-  it("defaults liveResults to polling", () => {
-    const { liveResults, ...rest } = good;
-    void liveResults;
-    expect(parseConfig(rest, BASE).liveResults).toBe("poll");
-  });
-
   it.each([
     [null, /JSON object/],
     [[], /JSON object/],
     [{ ...good, userPoolId: "" }, /userPoolId/],
     [{ ...good, userPoolClientId: 3 }, /userPoolClientId/],
-    [{ ...good, liveResults: "websocket" }, /liveResults/],
+    [{ ...good, realtime: undefined }, /realtime/],
+    [{ ...good, realtime: { ...AWS_REALTIME, url: "https://not-a-socket/event/realtime" } }, /realtime/],
+    [{ ...good, realtime: { ...AWS_REALTIME, httpUrl: "wss://x/event" } }, /realtime/],
+    [{ ...good, realtime: { ...AWS_REALTIME, namespace: "a/b" } }, /realtime/],
     [{ ...good, cognitoEndpoint: 5 }, /cognitoEndpoint/],
     [{ ...good, passwordPolicy: { minimumLength: 8 } }, /passwordPolicy/],
   ])("rejects %j", (raw, message) => {

@@ -3,13 +3,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiClient } from "../src/api/client";
 import { toResults } from "../src/api/types";
 import { STALE_AFTER_MS } from "../src/results/liveState";
-import { POLL_INTERVAL_MS, pollingTransport } from "../src/results/pollingTransport";
-import { RECONNECT_MS, sseTransport } from "../src/results/sseTransport";
+import { headerSubprotocol, PROTOCOL } from "../src/results/appsyncEvents";
 import type { LiveTransport, TransportEvent } from "../src/results/transport";
 import { useLiveResults } from "../src/results/useLiveResults";
+import { RECONNECT_MS, websocketTransport } from "../src/results/websocketTransport";
 
 const tallyJson = (a: number, b: number, position: number, final = false) =>
   JSON.stringify({ poll_id: "p1", counts: { A: a, B: b }, total: a + b, position, final });
+const REALTIME = { url: "ws://api.test/event/realtime", httpUrl: "http://api.test/event", namespace: "tallies" };
+const POLL = "2B1E6F1A-1C4B-4C51-9F0E-8F3D0A4F5B6C";
 const tally = (a: number, b: number, position: number, final = false) => toResults(JSON.parse(tallyJson(a, b, position, final)), ["A", "B"]);
 
 function apiWith(fetchImpl: (url: string, init: RequestInit) => Promise<Response>) {
@@ -49,7 +51,7 @@ const hook = (transport: LiveTransport, over: Partial<Parameters<typeof useLiveR
       token,
       pollId: "p1",
       options: ["A", "B"],
-      mode: "sse",
+      realtime: REALTIME,
       closed: false,
       transport,
       ...over,
@@ -112,111 +114,163 @@ describe("useLiveResults over the transport interface", () => {
   });
 });
 
-describe("pollingTransport", () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }));
-  afterEach(() => vi.useRealTimers());
-
-  it("polls with If-None-Match, emits only new tallies, and reports the link", async () => {
-    const seen: (string | undefined)[] = [];
-    const answers: (string | null | Error)[] = [tallyJson(1, 0, 1), null, new TypeError("offline"), tallyJson(1, 1, 2)];
-    const api = apiWith(async (_url, init) => {
-      seen.push((init.headers as Record<string, string>)["If-None-Match"]);
-      const next = answers.shift();
-      if (next instanceof Error) throw next;
-      return next === null ? new Response(null, { status: 304 }) : new Response(next, { headers: { ETag: `"e${seen.length}"` } });
-    });
-    const events: string[] = [];
-    const sub = pollingTransport(api).subscribe({ pollId: "p1", options: ["A", "B"] }, (e) =>
-      events.push(e.type === "tally" ? `tally:${e.results.total}` : e.type),
-    );
-    await vi.advanceTimersByTimeAsync(0);
-    for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
-    expect(events).toEqual(["up", "tally:1", "up", "down", "up", "tally:2"]);
-    expect(seen).toEqual([undefined, '"e1"', '"e1"', '"e1"']);
-    sub.close();
-    await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3);
-    expect(seen).toHaveLength(4);
-  });
-
-  it("reports a refusal (e.g. results_hidden) as an error, not a broken link", async () => {
-    const api = apiWith(async () => new Response(JSON.stringify({ error: { code: "results_hidden", message: "x" } }), { status: 403 }));
-    const events: TransportEvent[] = [];
-    const sub = pollingTransport(api).subscribe({ pollId: "p1", options: [] }, (e) => events.push(e));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: "error", error: { code: "results_hidden" } });
-    sub.close();
-  });
-});
-
-/** A stand-in for the browser's EventSource that the test drives by hand. */
-class FakeEventSource {
-  static CLOSED = 2;
-  static instances: FakeEventSource[] = [];
+/** A stand-in for the browser's WebSocket that the test drives by hand. */
+class FakeSocket {
+  static instances: FakeSocket[] = [];
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
   readyState = 0;
-  onopen: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  listeners = new Map<string, ((e: MessageEvent) => void)[]>();
+  sent: Record<string, unknown>[] = [];
   closed = false;
-  constructor(readonly url: string) {
-    FakeEventSource.instances.push(this);
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: unknown }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(
+    readonly url: string,
+    readonly protocols: string[],
+  ) {
+    FakeSocket.instances.push(this);
   }
-  addEventListener(name: string, fn: (e: MessageEvent) => void) {
-    this.listeners.set(name, [...(this.listeners.get(name) ?? []), fn]);
-  }
-  emit(name: string, data: string) {
-    for (const fn of this.listeners.get(name) ?? []) fn(new MessageEvent(name, { data }));
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
   }
   close() {
     this.closed = true;
-    this.readyState = 2;
+    this.readyState = 3;
+  }
+  /** The server side: open, then messages. */
+  open() {
+    this.readyState = 1;
+    this.onopen?.();
+  }
+  receive(message: Record<string, unknown>) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+  /** Open, ack, accept the subscription; its id. */
+  accept(timeoutMs = 300_000): string {
+    this.open();
+    this.receive({ type: "connection_ack", connectionTimeoutMs: timeoutMs });
+    const id = this.sent.find((m) => m.type === "subscribe")?.id as string;
+    this.receive({ type: "subscribe_success", id });
+    return id;
+  }
+  drop() {
+    this.readyState = 3;
+    this.onclose?.();
   }
 }
 
-describe("sseTransport", () => {
+describe("websocketTransport (AppSync Events' protocol)", () => {
+  const factory = (url: string, protocols: string[]) => new FakeSocket(url, protocols) as unknown as WebSocket;
+  const half = () => 0.5; // no jitter: waits are exactly RECONNECT_MS
   beforeEach(() => {
-    FakeEventSource.instances = [];
-    vi.stubGlobal("EventSource", FakeEventSource);
+    FakeSocket.instances = [];
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   });
-  afterEach(() => {
-    vi.unstubAllGlobals();
-    vi.useRealTimers();
-  });
+  afterEach(() => vi.useRealTimers());
 
-  it("opens the stream with the token and emits its tallies; closes on close", async () => {
+  function follow(fetchImpl: (url: string, init: RequestInit) => Promise<Response>, tokens = ["tok"]) {
     const events: string[] = [];
-    const sub = sseTransport(apiWith(async () => new Response("")), async () => "tok").subscribe(
-      { pollId: "p1", options: ["A", "B"] },
-      (e) => events.push(e.type === "tally" ? `tally:${e.results.counts.map((c) => c.votes)}` : e.type),
+    let n = 0;
+    const token = async () => tokens[Math.min(n++, tokens.length - 1)];
+    const sub = websocketTransport(apiWith(fetchImpl), token, REALTIME, factory, half).subscribe(
+      { pollId: POLL, options: ["A", "B"] },
+      (e) =>
+        events.push(e.type === "tally" ? `tally:${e.results.counts.map((c) => c.votes)}` : e.type === "error" ? `error:${(e.error as { code?: string }).code}` : e.type),
     );
+    return { events, sub };
+  }
+
+  it("connects with the protocol and the auth header, subscribes, then reads the tally once", async () => {
+    const { events, sub } = follow(async () => new Response(tallyJson(1, 0, 4)));
     await vi.advanceTimersByTimeAsync(0);
-    const es = FakeEventSource.instances[0];
-    expect(es.url).toBe("http://api.test/polls/p1/results/stream?access_token=tok");
-    es.onopen?.();
-    es.emit("message", tallyJson(1, 0, 5));
-    es.emit("TallyUpdated", tallyJson(1, 2, 7));
-    es.emit("message", "keep-alive");
+    const ws = FakeSocket.instances[0];
+    expect(ws.url).toBe(REALTIME.url);
+    expect(ws.protocols).toEqual([PROTOCOL, headerSubprotocol({ host: "api.test", Authorization: "tok" })]);
+    ws.open();
+    expect(ws.sent).toEqual([{ type: "connection_init" }]);
+    ws.receive({ type: "connection_ack", connectionTimeoutMs: 300000 });
+    const subscribe = ws.sent[1];
+    expect(subscribe).toMatchObject({
+      type: "subscribe",
+      channel: `/tallies/${POLL.toLowerCase()}`,
+      authorization: { host: "api.test", Authorization: "tok" },
+    });
+    ws.receive({ type: "subscribe_success", id: subscribe.id });
+    await vi.advanceTimersByTimeAsync(0);
+    ws.receive({ type: "data", id: subscribe.id, event: tallyJson(1, 2, 7) });
+    ws.receive({ type: "data", id: "another", event: tallyJson(9, 9, 9) }); // not ours
+    ws.receive({ type: "ka" });
     expect(events).toEqual(["up", "tally:1,0", "tally:1,2"]);
     sub.close();
-    expect(es.closed).toBe(true);
+    expect(ws.closed).toBe(true);
   });
 
-  it("reports the link down, and reopens with a fresh token once the browser gives up", async () => {
-    let n = 0;
-    const events: string[] = [];
-    sseTransport(apiWith(async () => new Response("")), async () => `tok${++n}`).subscribe({ pollId: "p1", options: [] }, (e) =>
-      events.push(e.type),
-    );
+  it("reconnects with a fresh token after a drop, waiting longer each time, jittered", async () => {
+    const { events } = follow(async () => new Response(tallyJson(0, 0, 0)), ["tok1", "tok2", "tok3"]);
     await vi.advanceTimersByTimeAsync(0);
-    const first = FakeEventSource.instances[0];
-    first.onerror?.(); // the browser retries by itself: no new stream
-    expect(FakeEventSource.instances).toHaveLength(1);
-    first.readyState = FakeEventSource.CLOSED;
-    first.onerror?.();
-    expect(events).toEqual(["down", "down"]);
+    FakeSocket.instances[0].accept();
+    FakeSocket.instances[0].drop(); // a server restart
+    expect(events.slice(-1)).toEqual(["down"]);
+    await vi.advanceTimersByTimeAsync(RECONNECT_MS[0] - 1);
+    expect(FakeSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const second = FakeSocket.instances[1];
+    expect(second.protocols[1]).toBe(headerSubprotocol({ host: "api.test", Authorization: "tok2" }));
+    second.drop(); // refused again: the next wait is longer
+    await vi.advanceTimersByTimeAsync(RECONNECT_MS[1] - 1);
+    expect(FakeSocket.instances).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    FakeSocket.instances[2].accept();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events.filter((e) => e === "up")).toHaveLength(2);
+  });
+
+  it("treats a connection_error (an expired token) and a silent server as a broken link", async () => {
+    const { events } = follow(async () => new Response(tallyJson(0, 0, 0)));
+    await vi.advanceTimersByTimeAsync(0);
+    const first = FakeSocket.instances[0];
+    first.accept(1000);
+    first.receive({ type: "connection_error", errors: [{ errorType: "UnauthorizedException" }] });
+    expect(first.closed).toBe(true);
     await vi.advanceTimersByTimeAsync(RECONNECT_MS[0]);
-    expect(FakeEventSource.instances).toHaveLength(2);
-    expect(FakeEventSource.instances[1].url).toMatch(/access_token=tok2$/);
+    const second = FakeSocket.instances[1];
+    second.accept(1000);
+    await vi.advanceTimersByTimeAsync(999);
+    second.receive({ type: "ka" }); // the keep-alive restarts the watch
+    await vi.advanceTimersByTimeAsync(999);
+    expect(second.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1); // no keep-alive within connectionTimeoutMs
+    expect(second.closed).toBe(true);
+    expect(events.filter((e) => e === "down")).toHaveLength(2);
+  });
+
+  it("stops with the API's error when the subscription is refused for hidden results", async () => {
+    const hidden = () => new Response(JSON.stringify({ error: { code: "results_hidden", message: "x" } }), { status: 403 });
+    const { events } = follow(async () => hidden());
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeSocket.instances[0];
+    ws.open();
+    ws.receive({ type: "connection_ack" });
+    const id = ws.sent[1].id;
+    ws.receive({ type: "subscribe_error", id, errors: [{ errorType: "UnauthorizedException" }] });
+    await vi.advanceTimersByTimeAsync(RECONNECT_MS[RECONNECT_MS.length - 1] * 2);
+    expect(events).toEqual(["error:results_hidden"]);
+    expect(ws.closed).toBe(true);
+    expect(FakeSocket.instances).toHaveLength(1); // no retry: it would be refused again
+  });
+
+  it("retries a subscription refused for a reason a retry may cure", async () => {
+    const { events } = follow(async () => new Response(tallyJson(2, 0, 3)));
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeSocket.instances[0];
+    ws.open();
+    ws.receive({ type: "connection_ack" });
+    ws.receive({ type: "subscribe_error", id: ws.sent[1].id, errors: [{ errorType: "InternalFailure" }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events).toEqual(["tally:2,0", "down"]); // the tally as of now, and a broken link
+    await vi.advanceTimersByTimeAsync(RECONNECT_MS[0]);
+    expect(FakeSocket.instances).toHaveLength(2);
   });
 });

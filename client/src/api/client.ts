@@ -158,11 +158,4 @@ export class ApiClient {
       etag: res.headers.get("ETag"),
     };
   }
-
-  /** The SSE URL of a poll's live results; EventSource cannot send headers, so the token rides
-   *  in the `access_token` query parameter. */
-  resultsStreamUrl(pollId: string, token: string): string {
-    const q = new URLSearchParams({ access_token: token });
-    return this.url(`/polls/${encodeURIComponent(pollId)}/results/stream?${q}`);
-  }
 }

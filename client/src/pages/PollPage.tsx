@@ -49,7 +49,7 @@ export function PollPage({ pollId }: { pollId: string }) {
     token,
     pollId,
     options: p?.options ?? [],
-    mode: config.liveResults,
+    realtime: config.realtime,
     closed: final,
     enabled: p !== null && !hidden && (!mayHide || ballotKnown),
   });

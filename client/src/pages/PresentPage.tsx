@@ -33,7 +33,7 @@ export function PresentPage({ pollId }: { pollId: string }) {
     token,
     pollId,
     options: p?.options ?? [],
-    mode: config.liveResults,
+    realtime: config.realtime,
     closed: !open,
     enabled: !!p && !hidden && (!mayHide || hasVoted || !ballot.loading),
   });

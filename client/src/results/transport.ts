@@ -1,9 +1,10 @@
 /**
- * How live tallies reach the page: one small interface, so the view does not care whether
- * they come by Server-Sent Events (`votes serve`), by polling with ETags (AWS today) or, later,
- * over a WebSocket. A transport reports tallies and whether its link is up; what the page shows
- * about the link ("Live", "Reconnecting…", "Results may be stale") is decided by the
- * transport-free state in ./liveState.ts.
+ * How live tallies reach the page: one small interface, so the view does not care how they
+ * travel. The app's one transport speaks AWS AppSync Events' WebSocket protocol, to AppSync on
+ * AWS and to `votes serve` locally (./websocketTransport.ts); tests drive the interface by hand.
+ * A transport reports tallies and whether its link is up; what the page shows about the link
+ * ("Live", "Reconnecting…", "Results may be stale") is decided by the transport-free state in
+ * ./liveState.ts.
  */
 
 import type { Results } from "../api/types";

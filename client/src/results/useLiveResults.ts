@@ -6,32 +6,27 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from "react";
 import type { ApiClient, TokenSource } from "../api/client";
 import { messageOf } from "../api/errors";
-import type { LiveResultsMode } from "../config";
+import type { RealtimeConfig } from "../config";
 import { initialLiveState, liveReducer, type LiveState, STALE_AFTER_MS } from "./liveState";
-import { pollingTransport } from "./pollingTransport";
-import { sseTransport } from "./sseTransport";
 import type { LiveTransport, Subscription } from "./transport";
-
-/** The transport `mode` names (config.json's `liveResults`). */
-export function transportFor(mode: LiveResultsMode, api: ApiClient, token: TokenSource): LiveTransport {
-  return mode === "sse" ? sseTransport(api, token) : pollingTransport(api);
-}
+import { websocketTransport } from "./websocketTransport";
 
 interface Options {
   api: ApiClient;
   token: TokenSource;
   pollId: string;
   options: string[];
-  mode: LiveResultsMode;
+  /** config.json's `realtime`: where the WebSocket transport connects. */
+  realtime: RealtimeConfig;
   /** A closed poll's results are final: read once, no transport. */
   closed: boolean;
   /** False while the results are hidden from this viewer: nothing is read. */
   enabled?: boolean;
-  /** Injected in tests; by default the one `mode` names. */
+  /** Injected in tests; by default the WebSocket transport to `realtime`. */
   transport?: LiveTransport;
 }
 
-export function useLiveResults({ api, token, pollId, options, mode, closed, enabled = true, transport }: Options): {
+export function useLiveResults({ api, token, pollId, options, realtime, closed, enabled = true, transport }: Options): {
   state: LiveState;
   refresh: () => void;
 } {
@@ -42,8 +37,8 @@ export function useLiveResults({ api, token, pollId, options, mode, closed, enab
   const latest = useRef({ options, token });
   latest.current = { options, token };
   const live = useMemo(
-    () => transport ?? transportFor(mode, api, () => latest.current.token()),
-    [transport, mode, api],
+    () => transport ?? websocketTransport(api, () => latest.current.token(), realtime),
+    [transport, realtime, api],
   );
 
   useEffect(() => {
