@@ -43,7 +43,7 @@ SCRIPTS: dict[str, dict[str, list[str]]] = {
         "replay-mysql-vs-sql": ["--only", "mysql"],
     },
     "http_cast.py": {"http-cast-vs-hello": [], "http-cast-p99": []},
-    "lag.py": {"lag-p99": []},
+    "lag.py": {"lag-ws-p99": []},
     "coldstart.py": {
         "coldstart-first-vote-sqlite": ["--only", "sqlite"],
         "coldstart-first-vote-mysql": ["--only", "mysql"],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of a running votes app, deployed or local, through its public interfaces only:
 # health, sign-up and sign-in (Cognito's JSON protocol), register, create a poll as an admin
-# (when admin credentials are given; otherwise the newest open poll), vote, results, live update.
+# (when admin credentials are given; otherwise the newest open poll), vote, results, live update
+# (AWS AppSync Events' WebSocket protocol: AppSync on a stage, /event/realtime of votes serve).
 #
 #   scripts/smoke-stage.sh --stage dev [--region us-east-1]         # a deployed stage
 #   scripts/smoke-stage.sh --config-url URL/config.json             # any running app
@@ -15,6 +16,8 @@
 #   VOTES_SMOKE_ADMIN_TOKEN   instead: an admin's access token (an admin with MFA signs in
 #                             with the TOTP code first, see docs/deploy.md)
 #   --timeout SECONDS         how long to wait for the tally and the live update (default 60)
+#   VOTES_PYTHON              the Python with the `websockets` package for the live update
+#                             (default: the repository's .venv, else python3)
 #
 # With --stage the AWS CLI reads the stack outputs, confirms the new user when the stage does
 # not auto-confirm sign-ups, and deletes the user at the end. Exit status 0 only when every
@@ -29,7 +32,7 @@ while (($#)); do
     --config-url) CONFIG_URL="$2"; shift 2 ;;
     --admin-username) ADMIN_USERNAME="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "smoke: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -88,9 +91,11 @@ API=${API%/}
 CLIENT_ID=$(cfg userPoolClientId)
 COGNITO=$(cfg cognitoEndpoint)
 COGNITO=${COGNITO:-https://cognito-idp.$(cfg region).amazonaws.com/}
-LIVE=$(cfg liveResults)
+REALTIME_URL=$(json "$WORK/config.json" "(d.get('realtime') or {}).get('url')")
+REALTIME_HOST=$(json "$WORK/config.json" "(d.get('realtime') or {}).get('httpUrl', '').split('/')[2]")
+REALTIME_NAMESPACE=$(json "$WORK/config.json" "(d.get('realtime') or {}).get('namespace')")
 [[ -n "$API" && -n "$CLIENT_ID" ]] || fail "no apiUrl / userPoolClientId in the config of $SOURCE"
-echo "smoke: $SOURCE: api $API, cognito $COGNITO, live results: ${LIVE:-none}"
+echo "smoke: $SOURCE: api $API, cognito $COGNITO, live results: ${REALTIME_URL:-none}"
 
 # -- HTTP helpers ----------------------------------------------------------------------------------
 # call METHOD PATH [BODY]: the API with the current $TOKEN; status in $STATUS, body in $WORK/body.
@@ -125,44 +130,51 @@ print(json.dumps({"ClientId": sys.argv[1], "AuthFlow": "USER_PASSWORD_AUTH",
 }
 
 # -- live update: the hook of issue 13 --------------------------------------------------------------
-# live_update_start POLL OPTION EXPECTED, before the vote: subscribe to the poll's live results.
-# live_update_check, after it: the subscription received a TallyUpdated with OPTION >= EXPECTED.
-# `sse` is the local app's Server-Sent Events stream. A stage without push (`poll`) is reported
-# as skipped. Issue 13's AppSync Events channel plugs in here as another `liveResults` value.
+# live_update_start POLL OPTION EXPECTED, before the vote: subscribe to the poll's channel of the
+# realtime endpoint in the config (AWS AppSync Events' WebSocket protocol: AppSync on a stage,
+# votes serve's /event/realtime locally), with scripts/appsync_events.py, and wait until the
+# subscription is accepted (AppSync sends only what is published after that).
+# live_update_check, after the vote: a TallyUpdated with OPTION >= EXPECTED arrived on it.
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [[ -z "${VOTES_PYTHON:-}" ]]; then
+  if [[ -x "$HERE/../.venv/bin/python" ]]; then VOTES_PYTHON="$HERE/../.venv/bin/python"; else VOTES_PYTHON=python3; fi
+fi
 live_update_start() {
-  case "$LIVE" in
-    sse)
-      curl -sS -N --max-time "$TIMEOUT" -o "$WORK/live.txt" \
-        "$API/polls/$1/results/stream?access_token=$TOKEN" 2>/dev/null &
-      LISTENER=$!
-      LIVE_OPTION=$2 LIVE_EXPECTED=$3
-      ;;
-    poll | "") ;;
-    *) fail "live results '$LIVE' has no check yet: add it to live_update_start/check" ;;
-  esac
+  [[ -n "$REALTIME_URL" ]] || return 0
+  LIVE_OPTION=$2 LIVE_EXPECTED=$3
+  TOKEN="$TOKEN" "$VOTES_PYTHON" "$HERE/appsync_events.py" listen --url "$REALTIME_URL" \
+    --host "$REALTIME_HOST" --channel "/$REALTIME_NAMESPACE/$1" --seconds "$TIMEOUT" \
+    >"$WORK/live.jsonl" 2>"$WORK/live.err" &
+  LISTENER=$!
+  local deadline=$((SECONDS + TIMEOUT))
+  until grep -q '"subscribed"' "$WORK/live.jsonl" 2>/dev/null; do
+    kill -0 "$LISTENER" 2>/dev/null || fail "live update: could not subscribe to /$REALTIME_NAMESPACE/$1 at $REALTIME_URL: $(tail -c 600 "$WORK/live.err")"
+    ((SECONDS < deadline)) || fail "live update: no subscription to /$REALTIME_NAMESPACE/$1 in ${TIMEOUT}s"
+    sleep 0.1
+  done
+  ok "live update: subscribed to /$REALTIME_NAMESPACE/$1 at $REALTIME_URL"
 }
 live_update_check() {
-  case "$LIVE" in
-    sse)
-      local deadline=$((SECONDS + TIMEOUT))
-      until python3 - "$WORK/live.txt" "$LIVE_OPTION" "$LIVE_EXPECTED" <<'PY'
+  if [[ -z "$REALTIME_URL" ]]; then
+    echo "skip  live update: this target's config names no realtime endpoint"
+    return 0
+  fi
+  local deadline=$((SECONDS + TIMEOUT))
+  until python3 - "$WORK/live.jsonl" "$LIVE_OPTION" "$LIVE_EXPECTED" <<'PY'
 import json, sys
 path, option, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
 try:
-    lines = open(path).read().splitlines()
-except OSError:
+    lines = [json.loads(line) for line in open(path) if line.strip()]
+except (OSError, ValueError):
     sys.exit(1)
-counts = [json.loads(l[5:]).get("counts", {}) for l in lines if l.startswith("data:")]
+counts = [(m.get("event") or {}).get("counts", {}) for m in lines if "event" in m]
 sys.exit(0 if any(c.get(option, 0) >= expected for c in counts) else 1)
 PY
-      do
-        ((SECONDS < deadline)) || fail "live update (sse): no TallyUpdated with $LIVE_OPTION >= $LIVE_EXPECTED in ${TIMEOUT}s"
-        sleep 0.2
-      done
-      ok "live update (sse): TallyUpdated with $LIVE_OPTION >= $LIVE_EXPECTED"
-      ;;
-    *) echo "skip  live update: this target has no push channel (liveResults=${LIVE:-none})" ;;
-  esac
+  do
+    ((SECONDS < deadline)) || fail "live update: no TallyUpdated with $LIVE_OPTION >= $LIVE_EXPECTED in ${TIMEOUT}s: $(tail -c 600 "$WORK/live.jsonl") $(tail -c 600 "$WORK/live.err")"
+    sleep 0.2
+  done
+  ok "live update: TallyUpdated with $LIVE_OPTION >= $LIVE_EXPECTED over the WebSocket"
 }
 
 # -- the checks ------------------------------------------------------------------------------------
@@ -204,7 +216,9 @@ if [[ -n "$ADMIN_TOKEN" ]]; then
 else
   call GET /polls
   expect "GET /polls" 200
-  POLL=$(json "$WORK/body" "next((p['id'] for p in d['polls'] if p['is_open']), None)")
+  # an open poll whose results anyone may follow (an after_vote one refuses a live
+  # subscription until the new user has voted)
+  POLL=$(json "$WORK/body" "next((p['id'] for p in d['polls'] if p['is_open'] and p.get('results_visibility', 'always') == 'always'), None)")
   [[ -n "$POLL" ]] || fail "no open poll to vote in: give an admin (--admin-username or VOTES_SMOKE_ADMIN_TOKEN) to create one"
   ok "GET /polls -> 200, voting in the newest open poll $POLL"
 fi

@@ -85,9 +85,10 @@ def test_the_whole_path_with_an_admin_who_creates_the_poll(server: ServeProcess)
         "ok    POST /polls (admin) -> 201",
         "-> 201 (Yes)",
         "-> Yes=1 (was 0)",
-        "ok    live update (sse): TallyUpdated with Yes >= 1",
+        "ok    live update: subscribed to /tallies/",
+        "ok    live update: TallyUpdated with Yes >= 1 over the WebSocket",
         "/close (admin) -> 200",
-        "smoke: OK (10 checks)",
+        "smoke: OK (11 checks)",
     ):
         assert step in done.stdout, step
     # What the script claims is what the app holds: one poll, closed, one vote for Yes.
