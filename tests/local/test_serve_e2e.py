@@ -213,7 +213,7 @@ def test_cors_preflight_for_the_dev_client(server: ServeProcess) -> None:
     config = httpx.get(f"{server.url}/config.json").json()
     assert config["apiUrl"] == server.url
     assert config["cognitoEndpoint"] == f"{server.url}/cognito"
-    assert config["liveResults"] == "sse"
+    assert config["realtime"]["url"] == server.url.replace("http://", "ws://") + "/event/realtime"
 
 
 def test_serves_the_built_client_and_refuses_what_api_gateway_refuses(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ https://docs.aws.amazon.com/appsync/latest/eventapi/publish-http.html)::
 authorised here by IAM: the request is signed with Signature Version 4 for the service
 ``appsync`` (botocore's own signer, with the function's credentials), and the role may
 ``appsync:EventPublish`` on the namespace only (deploy/live.yml). The answer is
-``{"successful": [{"identifier", "index"}], "failed": [{"identifier", "index", "code",
-"message"}]}``; an event listed as failed, a 4xx other than 429, or no success within the
-tries is :class:`PublishFailed`.
+``{"successful": [{"identifier", "index"}], "failed": [{"identifier", "index", ...}]}``; an event
+listed as failed, a 4xx other than 429, or no success within the tries is
+:class:`PublishFailed`.
 
 Each try is bounded like every AWS call of the app (:mod:`votes.aws_sdk`): ``connect_timeout``
 and ``read_timeout`` seconds, ``attempts`` tries in all, retrying connection errors,

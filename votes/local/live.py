@@ -1,7 +1,8 @@
 """``GET /polls/{pollId}/results/stream``: a poll's tally pushed by Server-Sent Events.
 
-Local app only (on AWS, clients poll ``/results`` or follow the SNS topic). EventSource cannot
-send headers, so the access token may come as ``?access_token=`` as well as a Bearer header.
+Local app only (on AWS, browsers follow AppSync Events; see :mod:`votes.local.realtime`).
+EventSource cannot send headers, so the access token may come as ``?access_token=`` as well as
+a Bearer header.
 The first message is the current tally, then one per update; every message is a
 ``TallyUpdated`` JSON object (unnamed SSE event, ``id`` = its log position), sent only if its
 position is newer than the last one sent. A poll whose results are hidden from the caller
