@@ -95,7 +95,10 @@ def test_the_database_secret_is_read_with_it(monkeypatch: pytest.MonkeyPatch) ->
     built: list[dict[str, Any]] = []
 
     class Client:
-        def get_secret_value(self, SecretId: str) -> dict[str, str]:
+        class exceptions:
+            ResourceNotFoundException = LookupError
+
+        def get_secret_value(self, SecretId: str, VersionStage: str) -> dict[str, str]:
             return {"SecretString": '{"username": "u", "password": "p"}'}
 
     def client(service: str, **kwargs: Any) -> Client:

@@ -14,6 +14,9 @@ forgery of the API's own security tests at connect and at subscribe.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +28,7 @@ from hardening_app import LiveApp
 from hardening_tokens import Forger
 from test_hardening_auth import FORGERIES
 
-from scripts.appsync_events import EventsClient, Refused
+from scripts.appsync_events import PROTOCOL, EventsClient, Refused
 
 SHORT_S = 3
 ENDS_WITHIN_S = 60  # far above SHORT_S + the 5 s leeway: a bound on a hang, not a timing
@@ -170,3 +173,27 @@ def test_a_realtime_connection_ends_when_its_token_expires(
             assert not lasting.closed.is_set(), "the control connection ended too"
 
     asyncio.run(go())
+
+
+def _handshake_status(app: LiveApp, host_header: str) -> int:
+    """The status of a WebSocket handshake to /event/realtime naming ``host_header``."""
+    port = httpx.URL(app.url).port
+    assert port is not None
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                f"GET /event/realtime HTTP/1.1\r\nHost: {host_header}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Protocol: {PROTOCOL}\r\n\r\n"
+            ).encode()
+        )
+        return int(sock.recv(200).split(b" ")[1])
+
+
+def test_the_realtime_socket_answers_only_the_apps_host_names(app: LiveApp) -> None:
+    """DNS rebinding: a page served under another name cannot open the socket (the same Host
+    allowlist as every HTTP route); the app's own name can (the control)."""
+    assert _handshake_status(app, httpx.URL(app.url).netloc.decode()) == 101
+    assert _handshake_status(app, "rebound.attacker.example") == 400

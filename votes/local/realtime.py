@@ -35,7 +35,9 @@ Local rules where AWS documents none: the connection is closed, after a
 ``connection_error`` saying so, when the earliest-expiring token it holds (the connection's,
 or a subscription's) expires, plus the verifier's leeway -- so a session that ended stops
 hearing results (the client reconnects with a fresh token); at most ``MAX_SUBSCRIPTIONS``
-subscriptions per connection; ``connection_init`` must come within ``INIT_TIMEOUT_S``.
+subscriptions per connection; ``connection_init`` must come within ``INIT_TIMEOUT_S``; and, as
+for every route of the local app, a handshake naming a Host outside the allowlist is refused
+(DNS rebinding; :mod:`votes.local.server`).
 """
 
 from __future__ import annotations

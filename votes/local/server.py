@@ -174,9 +174,13 @@ class LocalApp:
         self._cognito: ASGIApp | None = None
         self._api: ASGIApp | None = None
         self._gate: TokenGate | None = None
-        # Only the Host names the app is served under (DNS rebinding), for every route.
+        # Only the Host names the app is served under (DNS rebinding), for every route and the
+        # realtime WebSocket.
         self._trusted = TrustedHostMiddleware(
             self._dispatch, allowed_hosts=settings.trusted_hosts, www_redirect=False
+        )
+        self._trusted_socket = TrustedHostMiddleware(
+            self._websocket, allowed_hosts=settings.trusted_hosts, www_redirect=False
         )
         self.on_ready: Callable[[], None] | None = None
         """Called once the app has started (``votes serve`` prints its URL)."""
@@ -245,7 +249,7 @@ class LocalApp:
             await self._lifespan(receive, send)
             return
         if kind == "websocket":
-            await self._websocket(scope, receive, send)
+            await self._trusted_socket(scope, receive, send)
             return
         if kind != "http":
             return
