@@ -48,7 +48,7 @@ const apiReservedConcurrency = async ({ resolveVariable }) => {
     resolveVariable,
     'self:functions.projector.events.0.sqs.maximumConcurrency'
   );
-  const subscribe = await number(resolveVariable, 'self:functions.subscribe.reservedConcurrency');
+  const subscribe = await number(resolveVariable, 'self:custom.subscribeContainers');
   const others =
     pool * (projector + RELAY_CONTAINERS + MIGRATE_CONTAINERS + subscribe) + ROTATION_CONNECTIONS;
   const reserved = Math.floor((limit - Math.ceil(limit * HEADROOM_SHARE) - others) / pool);

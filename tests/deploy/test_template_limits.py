@@ -90,12 +90,17 @@ def _connection_budget(config: dict[str, Any]) -> dict[str, int]:
         functions["api"]["reservedConcurrency"], "ReserveApiConcurrency"
     )
     assert absent == {"Ref": "AWS::NoValue"}
+    subscribe, absent = _if_branches(
+        functions["subscribe"]["reservedConcurrency"], "ReserveApiConcurrency"
+    )
+    assert absent == {"Ref": "AWS::NoValue"}
+    assert int(subscribe) == int(config["custom"]["subscribeContainers"])
     assert set(database_functions) == {"api", "relay", "projector", "migrate", "subscribe"}
     return {
         "limit": _aurora_max_connections(float(max_acu)),
         "pool": pools.pop(),
         "projector": int(sqs["maximumConcurrency"]),
-        "subscribe": int(functions["subscribe"]["reservedConcurrency"]),
+        "subscribe": int(config["custom"]["subscribeContainers"]),
         "reserved": int(reserved),
     }
 

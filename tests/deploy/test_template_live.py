@@ -94,7 +94,10 @@ def test_the_subscribe_check_reads_the_log_like_the_api(resources: dict[str, Any
     api_env = _props(resources, "ApiLambdaFunction")["Environment"]["Variables"]
     for name in ("VOTES_DATABASE_SECRET_ARN", "VOTES_DATABASE_HOST", "VOTES_DATABASE_NAME"):
         assert env[name] == api_env[name]
-    assert function["ReservedConcurrentExecutions"] == 5  # counted in the connection budget
+    # counted in the connection budget; reserved only where the API is (reserveApiConcurrency)
+    assert function["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReserveApiConcurrency", 5, {"Ref": "AWS::NoValue"}]
+    }
 
 
 def test_only_the_push_role_may_publish_and_only_to_the_tallies_namespace(
