@@ -227,7 +227,9 @@ async def _cognito(client: httpx.AsyncClient, action: str, body: dict[str, objec
 
 
 async def _signed_in(client: httpx.AsyncClient, client_id: str, username: str) -> str:
-    """Sign ``username`` up and in, register them as a voter; their access token."""
+    """Sign ``username`` (``<username>@example.com``: e-mail is the pool's username) up and
+    in, register them as a voter; their access token."""
+    username = username if "@" in username else f"{username}@example.com"
     await _cognito(
         client, "SignUp", {"ClientId": client_id, "Username": username, "Password": PASSWORD}
     )

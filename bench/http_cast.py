@@ -30,7 +30,7 @@ from _web import LoadResult, build_request, expect, hello_server, populate, run_
 
 CONNECTIONS = 32
 P99_LIMIT_MS = 50.0
-ADMIN = "bench-admin"
+ADMIN = "bench-admin@example.com"
 
 
 def vote(url: str, poll_id: str, token: str, option: str) -> bytes:

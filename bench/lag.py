@@ -35,7 +35,7 @@ from scripts.appsync_events import EventsClient
 TARGET_MS = 100.0
 MIN_RATE_SHARE = 0.9
 CONNECTIONS = 32
-ADMIN = "bench-admin"
+ADMIN = "bench-admin@example.com"
 
 
 async def follow(

@@ -66,9 +66,9 @@ function newUser(context, events, done) {
 function signUpBody(requestParams, context, events, done) {
   cognitoRequest(requestParams, {
     ClientId: context.vars.clientId,
-    Username: context.vars.username,
+    Username: context.vars.email, // the pool's username is the e-mail (deploy/cognito.yml)
     Password: context.vars.password,
-    UserAttributes: [{ Name: 'email', Value: context.vars.email }]
+    UserAttributes: [{ Name: 'name', Value: context.vars.displayName }]
   });
   return done();
 }
@@ -79,7 +79,7 @@ function loginBody(requestParams, context, events, done) {
     ClientId: context.vars.clientId,
     AuthFlow: 'USER_PASSWORD_AUTH',
     AuthParameters: {
-      USERNAME: context.vars.username,
+      USERNAME: context.vars.email,
       PASSWORD: context.vars.password
     }
   });

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with ExitStack() as stack:
         if args.env == "local":
-            admin, password = f"lt-admin-{secrets.token_hex(3)}", random_password()
+            admin = f"lt-admin-{secrets.token_hex(3)}@loadtest.example.com"
+            password = random_password()
             db_url = stack.enter_context(fresh_database(args.database, out))
             api_url = stack.enter_context(serve(db_url, [admin], out / "server.log"))
             anonymous = VotesApi(api_url)

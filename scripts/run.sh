@@ -2,7 +2,7 @@
 # The README's run command: installs what it needs, builds the client, and runs the whole app
 # (API, projector, live results, Cognito-compatible sign-in, client) on SQLite at
 # http://127.0.0.1:8000. Extra arguments go to `votes serve` (e.g. --port 9000,
-# --database mysql://root@127.0.0.1:3306/votes, --admins alice).
+# --database mysql://root@127.0.0.1:3306/votes, --admins alice@example.com).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

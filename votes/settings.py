@@ -93,22 +93,22 @@ class Settings(BaseSettings):
     issuer: str | None = None
     """Token issuer; default: Cognito's ``https://cognito-idp.<region>.amazonaws.com/<pool>``,
     or ``<public_url>/cognito/<pool>`` when the local IdP runs (``public_url`` set)."""
-    password_minimum_length: int = Field(default=8, ge=6, le=99)
-    password_require_lowercase: bool = True
-    password_require_uppercase: bool = True
-    password_require_numbers: bool = True
-    password_require_symbols: bool = False
-    """The user pool's password policy: the local IdP enforces it and /config.json tells the
-    client. The defaults are deploy/cognito.yml's ``PasswordPolicy`` (a deploy test checks)."""
+    idp_pool_template: Path = Path(__file__).resolve().parents[1] / "deploy" / "cognito.yml"
+    """The CloudFormation of the Cognito user pool and app client (deploy/cognito.yml): the
+    local identity provider behaves as it says (sign-in attribute, case sensitivity, password
+    policy, user-existence errors, token validity, groups) and /config.json gives the client
+    its password policy. Point it at a copy to try another pool configuration."""
 
     # -- local app -----------------------------------------------------------------------------
     public_url: str | None = None
     """The local app's own base URL, e.g. http://127.0.0.1:8000 (set by ``votes serve``)."""
     idp_key_file: Path = Path(".votes/idp-key.pem")
     """RSA private key (PEM) the local IdP signs tokens with; created when missing."""
-    idp_access_token_ttl: int = Field(default=3600, ge=60)
-    """Lifetime of local ID / access tokens, in seconds."""
-    idp_refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=60)
+    idp_access_token_ttl: int | None = Field(default=None, ge=60)
+    """Lifetime of local ID / access tokens, in seconds (default: the app client's
+    ``AccessTokenValidity`` in :attr:`idp_pool_template`)."""
+    idp_refresh_token_ttl: int | None = Field(default=None, ge=60)
+    """Lifetime of local refresh tokens (default: the app client's ``RefreshTokenValidity``)."""
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Host names the local app answers to (comma-separated; ``*.example.com`` allowed); any
     other ``Host`` gets 400, so a page whose name an attacker points at 127.0.0.1 (DNS
@@ -125,17 +125,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
-
-    @property
-    def password_policy(self) -> dict[str, int | bool]:
-        """The password policy as /config.json gives it to the client."""
-        return {
-            "minimumLength": self.password_minimum_length,
-            "requireLowercase": self.password_require_lowercase,
-            "requireUppercase": self.password_require_uppercase,
-            "requireNumbers": self.password_require_numbers,
-            "requireSymbols": self.password_require_symbols,
-        }
 
     @property
     def trusted_hosts(self) -> list[str]:

@@ -45,9 +45,9 @@ class Cognito:
             "SignUp",
             {
                 "ClientId": self.client_id,
-                "Username": username,
+                "Username": username,  # an e-mail: the pool's username (deploy/cognito.yml)
                 "Password": password,
-                "UserAttributes": [{"Name": "email", "Value": f"{username}@loadtest.example.com"}],
+                "UserAttributes": [{"Name": "name", "Value": "Load test admin"}],
             },
         )
 

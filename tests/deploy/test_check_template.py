@@ -67,7 +67,7 @@ def test_the_real_stack_passes_every_check(packaged: Packaged) -> None:
     done = _check(packaged.template, packaged.artifacts)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cold import ApiLambdaFunction: ok" in done.stdout
-    assert "0 finding(s) in 7 function(s)" in done.stdout
+    assert "0 finding(s) in 8 function(s)" in done.stdout
     assert "botocore 1.40.61 / aiobotocore 2.25.1 from the package" in done.stdout
     assert "clients built offline: events, secretsmanager, sns" in done.stdout
     assert "files of ours: handlers/ " in done.stdout and "local-only" not in done.stdout

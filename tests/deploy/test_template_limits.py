@@ -44,7 +44,7 @@ def _aurora_max_connections(max_acu: float) -> int:
 
 
 def _database_functions(functions: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {n: f for n, f in functions.items() if "VOTES_DATABASE_HOST" in f["environment"]}
+    return {n: f for n, f in functions.items() if "VOTES_DATABASE_HOST" in f.get("environment", {})}
 
 
 def _if_branches(value: Any, condition: str) -> tuple[Any, Any]:

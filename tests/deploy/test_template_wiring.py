@@ -11,7 +11,9 @@ import pytest
 
 from tests.deploy.conftest import Packaged
 from votes.local.auth import ACCESS_SCOPE
+from votes.local.idp.pool import load_pool_config
 from votes.presignup import ENABLED_VARIABLE
+from votes.pretoken import API_SCOPE
 from votes.settings import Settings
 
 PUBLIC_ROUTES = {"GET /health", "GET /openapi.json"}
@@ -31,8 +33,15 @@ AUTHORIZED_ROUTES = {
 
 
 @pytest.fixture(scope="module")
-def resources(packaged: Packaged) -> dict[str, Any]:
-    return json.loads(packaged.template.read_text())["Resources"]
+def template(packaged: Packaged) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(packaged.template.read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = template["Resources"]
+    return found
 
 
 def _of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -119,8 +128,34 @@ def test_projector_publishes_tallies_and_reports_partial_failures(
 def test_presignup_confirms_exactly_where_the_trigger_is_wired(resources: dict[str, Any]) -> None:
     env = _env(resources, "PresignupLambdaFunction")
     assert env["VOTES_AUTO_CONFIRM_SIGNUPS"] == {"Ref": "AutoConfirmSignUp"}
-    pool = resources["UserPool"]["Properties"]["LambdaConfig"]["Fn::If"]
+    pool = resources["UserPool"]["Properties"]["LambdaConfig"]["PreSignUp"]["Fn::If"]
     assert pool[0] == "AutoConfirmSignUp"
+
+
+def test_api_tokens_carry_the_resource_servers_scope_not_the_self_service_one(
+    resources: dict[str, Any],
+) -> None:
+    # issue 16 #4: the routes require votes/api, the pool's resource server defines it, the V2
+    # pre token generation trigger (Essentials plan) puts it in access tokens
+    pool = resources["UserPool"]["Properties"]
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+    trigger = pool["LambdaConfig"]["PreTokenGenerationConfig"]
+    assert trigger == {
+        "LambdaArn": {"Fn::GetAtt": ["PretokenLambdaFunction", "Arn"]},
+        "LambdaVersion": "V2_0",
+    }
+    assert (
+        resources["PretokenLambdaFunction"]["Properties"]["Handler"] == "handlers/pretoken.handler"
+    )
+    (server,) = _of_type(resources, "AWS::Cognito::UserPoolResourceServer").values()
+    scopes = [f"{server['Identifier']}/{s['ScopeName']}" for s in server["Scopes"]]
+    assert scopes == [API_SCOPE] == [ACCESS_SCOPE]
+    (permission,) = [
+        p
+        for p in _of_type(resources, "AWS::Lambda::Permission").values()
+        if p["FunctionName"] == {"Fn::GetAtt": ["PretokenLambdaFunction", "Arn"]}
+    ]
+    assert permission["Principal"] == "cognito-idp.amazonaws.com"
 
 
 def test_the_migration_runs_at_every_deploy(resources: dict[str, Any]) -> None:
@@ -148,19 +183,18 @@ def test_the_projector_queue_has_a_dlq_a_policy_and_an_alarm(resources: dict[str
     assert {"Fn::GetAtt": ["ProjectorDeadLetterQueue", "QueueName"]} in watched
 
 
-def test_the_local_password_policy_defaults_are_the_pools(resources: dict[str, Any]) -> None:
-    # The local IdP enforces, and /config.json shows the client, these settings' defaults.
+def test_the_clients_password_policy_is_the_pools(resources: dict[str, Any], template: Any) -> None:
+    # config.json on AWS (ClientConfig) and on `votes serve` (the local IdP's reading of
+    # deploy/cognito.yml) both give the client the pool's own policy: no copy by hand
     (pool,) = _of_type(resources, "AWS::Cognito::UserPool").values()
     policy = pool["Policies"]["PasswordPolicy"]
-    fields = Settings.model_fields
-    defaults = {
-        name: fields[f"password_{snake}"].default
-        for name, snake in (
-            ("MinimumLength", "minimum_length"),
-            ("RequireLowercase", "require_lowercase"),
-            ("RequireUppercase", "require_uppercase"),
-            ("RequireNumbers", "require_numbers"),
-            ("RequireSymbols", "require_symbols"),
-        )
+    client_config = json.loads(template["Outputs"]["ClientConfig"]["Value"]["Fn::Sub"])
+    expected = {
+        "minimumLength": policy["MinimumLength"],
+        "requireLowercase": policy["RequireLowercase"],
+        "requireUppercase": policy["RequireUppercase"],
+        "requireNumbers": policy["RequireNumbers"],
+        "requireSymbols": policy["RequireSymbols"],
     }
-    assert defaults == {k: v for k, v in policy.items() if k != "TemporaryPasswordValidityDays"}
+    assert client_config["passwordPolicy"] == expected
+    assert load_pool_config().client_policy() == expected

@@ -126,7 +126,8 @@ def test_caller_needs_access_token_claims(token_use: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "entry", ["api", "relay", "projector", "migrate", "presignup", "push", "subscribe"]
+    "entry",
+    ["api", "relay", "projector", "migrate", "presignup", "pretoken", "push", "subscribe"],
 )
 def test_importing_a_lambda_entry_loads_no_heavy_modules(entry: str) -> None:
     # GIVEN a fresh interpreter WHEN it imports a Lambda entry module

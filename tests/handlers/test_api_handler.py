@@ -393,3 +393,11 @@ def test_polls_show_results_to_all_by_default_and_refuse_unknown_visibility(api:
         )
     )
     assert (status, body["error"]["code"]) == (400, "validation_failed")
+
+
+def test_register_never_names_a_voter_after_a_generated_id(api: None) -> None:
+    # GIVEN a pool with e-mail as the username: the access token's username claim is the sub
+    event = load_event("register_voter", sub=BOB, username=BOB, raw_body="")
+    # WHEN the caller registers without a display name THEN no UUID becomes their name
+    status, voter, _ = call(event)
+    assert status == 201 and voter["display_name"] == "Anonymous voter"

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from aws_fixtures import aws, bus_to_queue, drain_queue, moto_endpoint  # noqa: F401
 
-from handlers import migrate, presignup, relay
+from handlers import migrate, presignup, pretoken, relay
 from vote_domain import VotingService
 from votes import runtime
 from votes.bootstrap import Container
 from votes.custom_resource import PHYSICAL_ID
+from votes.pretoken import access_scopes
 from votes.settings import Settings
 
 EVENTS = Path(__file__).parents[1] / "events"
@@ -206,3 +207,16 @@ def test_the_container_relays_each_commit_at_once(
     (message,) = drain_queue(aws, queue_url, expect=1)
     assert message["detail-type"] == "VoterRegistered"
     assert relay.handler(load("scheduled_event.json"), Context()) == {"published": 0}
+
+
+def test_pretoken_swaps_the_self_service_scope_for_the_apis() -> None:
+    # GIVEN Cognito's V2 pre token generation event of a sign-in
+    event = pretoken.handler(load("cognito_pre_token_generation_v2.json"), None)
+    # THEN the access token gets votes/api and loses aws.cognito.signin.user.admin
+    access = event["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+    assert access == {
+        "scopesToAdd": ["votes/api"],
+        "scopesToSuppress": ["aws.cognito.signin.user.admin"],
+    }
+    # and the local IdP's reading of the same rule agrees
+    assert access_scopes(event["request"]["scopes"]) == ["votes/api"]

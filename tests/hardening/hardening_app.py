@@ -41,7 +41,7 @@ class LiveApp:
         workdir: Path,
         *,
         database: str | None = None,
-        admins: Sequence[str] = ("admin",),
+        admins: Sequence[str] = ("admin@example.com",),
         env: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
@@ -99,7 +99,9 @@ class LiveApp:
         )
 
     def sign_in(self, username: str, *, register: bool = True) -> Tokens:
-        """Sign ``username`` up (if new) and in; register as a voter unless told not to."""
+        """Sign ``username`` (``<username>@example.com``: e-mail is the pool's username) up (if
+        new) and in; register as a voter unless told not to."""
+        username = username if "@" in username else f"{username}@example.com"
         idp = self.cognito()
         try:
             idp.sign_up(ClientId=self.client_id, Username=username, Password=PASSWORD)

@@ -46,7 +46,7 @@ def _claims(sub: str, *, admin: bool) -> dict[str, Any]:
     claims = {"sub": sub, "username": sub[:8], "token_use": "access", "client_id": "c"}
     if admin:
         claims["cognito:groups"] = "[admins]"
-    return {"claims": claims, "scopes": ["aws.cognito.signin.user.admin"]}
+    return {"claims": claims, "scopes": ["votes/api"]}
 
 
 def call(

@@ -47,7 +47,7 @@ def access_claims(**overrides: Any) -> dict[str, Any]:
         "iss": ISSUER,
         "client_id": CLIENT,
         "token_use": "access",
-        "scope": "aws.cognito.signin.user.admin",
+        "scope": "votes/api",
         "auth_time": now,
         "exp": now + 3600,
         "iat": now,
@@ -188,6 +188,6 @@ def test_gateway_claims_are_strings_as_api_gateway_renders_them() -> None:
 
 def test_gateway_jwt_context_lists_access_token_scopes() -> None:
     context = gateway_jwt_context(access_claims())
-    assert context["scopes"] == ["aws.cognito.signin.user.admin"]
+    assert context["scopes"] == ["votes/api"]
     assert context["claims"]["cognito:groups"] == "[admins]"
     assert gateway_jwt_context({"sub": "x"})["scopes"] is None

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
+from typing import Any
 
 from votes.http.openapi import routes
+from votes.local.auth import JwtVerifier
 from votes.local.gateway import RouteTable, api_event, http_response
+from votes.local.idp.keys import SigningKey
+from votes.local.idp.tokens import TokenMinter
+from votes.local.server import ApiGateway
+from votes.local.tokens import TokenGate
 
 
 def test_route_keys_and_path_parameters_are_api_gateways() -> None:
@@ -91,3 +99,37 @@ def test_the_lambda_result_becomes_the_http_response() -> None:
     )
     assert status == 201 and body == b"{}"
     assert (b"location", b"/x") in headers and (b"set-cookie", b"a=b") in headers
+
+
+async def test_a_token_without_the_api_scope_is_403() -> None:
+    # GIVEN a valid access token of our pool whose scope is Cognito's self-service one (a
+    # pool without the pre token generation trigger), and one with votes/api
+    key = SigningKey.generate()
+    issuer = "http://127.0.0.1:1/cognito/us-east-1_votesLocal"
+    minter = TokenMinter(key, issuer, "c", scope="aws.cognito.signin.user.admin")
+    token = minter.tokens(
+        sub="s", username="s", groups=[], attributes={}, auth_time=int(time.time()), origin_jti="o"
+    )["AccessToken"]
+    gate = TokenGate(JwtVerifier(issuer=issuer, client_id="c", jwks=key.jwks()))
+    gateway = ApiGateway(RouteTable(routes()), gate, 65536)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/polls",
+        "raw_path": b"/polls",
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1),
+    }
+    # WHEN it calls the API THEN the gateway refuses it, 403 insufficient_scope, before the API
+    await gateway(scope, receive, send)
+    assert sent[0]["status"] == 403
+    assert json.loads(sent[1]["body"])["error"]["code"] == "insufficient_scope"

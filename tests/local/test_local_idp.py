@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -25,9 +26,10 @@ from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 
 from vote_domain import connect
-from votes.local.auth import InvalidToken, JwtVerifier
+from votes.local.auth import InsufficientScope, InvalidToken, JwtVerifier
 from votes.local.idp.cognito import cognito_routes
 from votes.local.idp.keys import SigningKey
+from votes.local.idp.pool import PoolConfig, load_pool_config
 from votes.local.idp.provider import LocalIdentityProvider
 from votes.local.idp.users import MIGRATIONS
 
@@ -47,8 +49,14 @@ class LocalIdp:
     """The IdP's routes served by uvicorn on a thread with its own event loop."""
 
     def __init__(
-        self, database_url: str, key_file: Path, admins: list[str], port: int | None = None
+        self,
+        database_url: str,
+        key_file: Path,
+        admins: list[str],
+        port: int | None = None,
+        pool: PoolConfig | None = None,
     ) -> None:
+        self.pool = pool
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.endpoint = f"{self.base}/cognito"
@@ -74,6 +82,7 @@ class LocalIdp:
                 client_id=CLIENT,
                 issuer=self.issuer,
                 admins=self.admins,
+                pool=self.pool,
                 hasher=FAST_HASHER,
             )
             app = Starlette(
@@ -130,7 +139,7 @@ def database_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequ
 
 @pytest.fixture
 def local_idp(database_url: str, tmp_path: Path) -> Iterator[LocalIdp]:
-    with LocalIdp(database_url, tmp_path / "idp-key.pem", admins=["Alice"]) as server:
+    with LocalIdp(database_url, tmp_path / "idp-key.pem", admins=["Alice@Example.com"]) as server:
         yield server
 
 
@@ -165,20 +174,20 @@ def error_of(call: Any) -> tuple[str, int, str]:
 
 def test_sign_up_log_in_and_verify_access_token(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    signed_up = sign_up(cognito, "alice", email="alice@example.com")
+    signed_up = sign_up(cognito, "alice@example.com", name="Alice")
     assert signed_up["UserConfirmed"] is True
     sub = signed_up["UserSub"]
     assert uuid.UUID(sub)
-    tokens = log_in(cognito, "alice")
+    tokens = log_in(cognito, "alice@example.com")
     assert tokens["TokenType"] == "Bearer" and tokens["ExpiresIn"] == 3600
     claims = local_idp.verifier().verify(tokens["AccessToken"])
     assert claims["sub"] == sub
-    assert claims["username"] == "alice"
+    assert claims["username"] == sub  # e-mail as username: Cognito's username is the sub
     assert claims["token_use"] == "access"
     assert claims["client_id"] == CLIENT
     assert claims["iss"] == local_idp.issuer
-    assert claims["scope"] == "aws.cognito.signin.user.admin"
-    assert claims["cognito:groups"] == ["admins"]  # VOTES_ADMINS names "Alice": any case
+    assert claims["scope"] == "votes/api"  # the template's pre token generation trigger
+    assert claims["cognito:groups"] == ["admins"]  # VOTES_ADMINS names the e-mail: any case
     assert claims["exp"] - claims["iat"] == 3600 and claims["auth_time"] <= claims["iat"]
     assert claims["jti"]
     header = jwt.get_unverified_header(tokens["AccessToken"])
@@ -188,8 +197,9 @@ def test_sign_up_log_in_and_verify_access_token(local_idp: LocalIdp) -> None:
     id_claims = jwt.decode(tokens["IdToken"], options={"verify_signature": False})
     assert id_claims["token_use"] == "id"
     assert id_claims["aud"] == CLIENT
-    assert id_claims["cognito:username"] == "alice"
+    assert id_claims["cognito:username"] == sub
     assert id_claims["email"] == "alice@example.com" and id_claims["email_verified"] is True
+    assert id_claims["name"] == "Alice"
     assert id_claims["sub"] == sub
     with pytest.raises(InvalidToken):
         local_idp.verifier().verify(tokens["IdToken"])
@@ -197,30 +207,33 @@ def test_sign_up_log_in_and_verify_access_token(local_idp: LocalIdp) -> None:
 
 def test_non_admins_get_no_groups_claim(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    sign_up(cognito, "bob")
-    claims = local_idp.verifier().verify(log_in(cognito, "bob")["AccessToken"])
+    sign_up(cognito, "bob@example.com")
+    claims = local_idp.verifier().verify(log_in(cognito, "bob@example.com")["AccessToken"])
     assert "cognito:groups" not in claims
 
 
 def test_sign_up_errors_are_cognitos(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    sign_up(cognito, "carol")
-    assert error_of(lambda: sign_up(cognito, "CAROL")) == (
+    sign_up(cognito, "carol@example.com")
+    assert error_of(lambda: sign_up(cognito, "CAROL@example.COM")) == (
         "UsernameExistsException",
         400,
-        "User already exists",
+        "An account with the given email already exists.",
     )
-    code, status, message = error_of(lambda: sign_up(cognito, "dave", "short"))
+    assert error_of(lambda: sign_up(cognito, "carol")) == (
+        "InvalidParameterException",
+        400,
+        "Username should be either an email or a phone number.",
+    )
+    code, status, message = error_of(lambda: sign_up(cognito, "dave@example.com", "short"))
     assert (code, status) == ("InvalidPasswordException", 400)
     assert message == "Password did not conform with policy: Password not long enough"
-    code, _, message = error_of(lambda: sign_up(cognito, "dave", "alllowercase1!"))
+    code, _, message = error_of(lambda: sign_up(cognito, "dave@example.com", "alllowercase1!"))
     assert code == "InvalidPasswordException" and "uppercase" in message
-    code, _, message = error_of(lambda: sign_up(cognito, "dave", email="not-an-email"))
-    assert (code, message) == ("InvalidParameterException", "Invalid email address format.")
     code, _, _ = error_of(lambda: sign_up(cognito, "has space"))
     assert code == "InvalidParameterException"
     code, _, message = error_of(
-        lambda: cognito.sign_up(ClientId="other", Username="erin", Password=PASSWORD)
+        lambda: cognito.sign_up(ClientId="other", Username="erin@example.com", Password=PASSWORD)
     )
     assert (code, message) == (
         "ResourceNotFoundException",
@@ -230,22 +243,31 @@ def test_sign_up_errors_are_cognitos(local_idp: LocalIdp) -> None:
 
 def test_log_in_errors_are_cognitos(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    sign_up(cognito, "frank")
-    assert error_of(lambda: log_in(cognito, "frank", "Wr0ng-password")) == (
+    sign_up(cognito, "frank@example.com")
+    assert error_of(lambda: log_in(cognito, "frank@example.com", "Wr0ng-password")) == (
         "NotAuthorizedException",
         400,
         "Incorrect username or password.",
     )
-    assert error_of(lambda: log_in(cognito, "nobody"))[0] == "UserNotFoundException"
+    # PreventUserExistenceErrors: ENABLED in the template: unknown users answer as wrong passwords
+    assert error_of(lambda: log_in(cognito, "nobody@example.com")) == (
+        "NotAuthorizedException",
+        400,
+        "Incorrect username or password.",
+    )
     code, _, _ = error_of(
         lambda: cognito.initiate_auth(
-            ClientId=CLIENT, AuthFlow="USER_SRP_AUTH", AuthParameters={"USERNAME": "frank"}
+            ClientId=CLIENT,
+            AuthFlow="USER_SRP_AUTH",
+            AuthParameters={"USERNAME": "frank@example.com"},
         )
     )
     assert code == "InvalidParameterException"
     code, _, message = error_of(
         lambda: cognito.initiate_auth(
-            ClientId=CLIENT, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "frank"}
+            ClientId=CLIENT,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "frank@example.com"},
         )
     )
     assert (code, message) == ("InvalidParameterException", "Missing required parameter PASSWORD")
@@ -253,15 +275,15 @@ def test_log_in_errors_are_cognitos(local_idp: LocalIdp) -> None:
 
 def test_username_is_case_insensitive_for_log_in(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    sign_up(cognito, "Grace")
-    claims = local_idp.verifier().verify(log_in(cognito, "grace")["AccessToken"])
-    assert claims["username"] == "Grace"
+    sub = sign_up(cognito, "Grace@Example.com")["UserSub"]
+    claims = local_idp.verifier().verify(log_in(cognito, "grace@example.COM")["AccessToken"])
+    assert claims["username"] == claims["sub"] == sub
 
 
 def test_refresh_token_auth(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    sign_up(cognito, "heidi")
-    first = log_in(cognito, "heidi")
+    sign_up(cognito, "heidi@example.com")
+    first = log_in(cognito, "heidi@example.com")
     refreshed = cognito.initiate_auth(
         ClientId=CLIENT,
         AuthFlow="REFRESH_TOKEN_AUTH",
@@ -285,30 +307,53 @@ def test_refresh_token_auth(local_idp: LocalIdp) -> None:
         local_idp.verifier().verify(first["RefreshToken"])
 
 
-def test_get_user(local_idp: LocalIdp) -> None:
+def test_get_user(database_url: str, tmp_path: Path) -> None:
+    # GetUser needs the self-service scope: on a pool without the pre token generation
+    # trigger (the template's, read through PoolConfig) the tokens carry it
+    pool = dataclasses.replace(load_pool_config(), pre_token_generation=False)
+    with LocalIdp(database_url, tmp_path / "key.pem", admins=[], pool=pool) as local_idp:
+        cognito = local_idp.cognito()
+        sub = sign_up(cognito, "ivan@example.com", name="Ivan")["UserSub"]
+        tokens = log_in(cognito, "ivan@example.com")
+        user = cognito.get_user(AccessToken=tokens["AccessToken"])
+        assert user["Username"] == sub
+        attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+        assert attributes == {
+            "sub": sub,
+            "email": "ivan@example.com",
+            "email_verified": "true",
+            "name": "Ivan",
+        }
+        code, _, message = error_of(lambda: cognito.get_user(AccessToken=tokens["IdToken"]))
+        assert (code, message) == ("NotAuthorizedException", "Invalid Access Token")
+
+
+def test_an_api_token_cannot_use_cognitos_self_service(local_idp: LocalIdp) -> None:
+    # issue 16 #4: the API's token carries votes/api, not aws.cognito.signin.user.admin, so
+    # the self-service actions (GetUser here; DeleteUser on AWS) refuse it
     cognito = local_idp.cognito()
-    sub = sign_up(cognito, "ivan", email="ivan@example.com", name="Ivan")["UserSub"]
-    tokens = log_in(cognito, "ivan")
-    user = cognito.get_user(AccessToken=tokens["AccessToken"])
-    assert user["Username"] == "ivan"
-    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
-    assert attributes == {
-        "sub": sub,
-        "email": "ivan@example.com",
-        "email_verified": "true",
-        "name": "Ivan",
-    }
-    code, _, message = error_of(lambda: cognito.get_user(AccessToken=tokens["IdToken"]))
-    assert (code, message) == ("NotAuthorizedException", "Invalid Access Token")
+    sign_up(cognito, "ivy@example.com")
+    tokens = log_in(cognito, "ivy@example.com")
+    code, _, message = error_of(lambda: cognito.get_user(AccessToken=tokens["AccessToken"]))
+    assert (code, message) == (
+        "NotAuthorizedException",
+        "Access Token does not have required scopes",
+    )
+    # and the API refuses a token of this pool without votes/api
+    assert local_idp.idp is not None
+    claims = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})
+    claims["scope"] = "aws.cognito.signin.user.admin"
+    with pytest.raises(InsufficientScope):
+        local_idp.verifier().verify(local_idp.idp.minter.sign(claims))
 
 
 def test_jwks_endpoint_serves_the_verifying_key(local_idp: LocalIdp) -> None:
     cognito = local_idp.cognito()
-    sign_up(cognito, "judy")
-    token = log_in(cognito, "judy")["AccessToken"]
+    sub = sign_up(cognito, "judy@example.com")["UserSub"]
+    token = log_in(cognito, "judy@example.com")["AccessToken"]
     jwks = httpx.get(f"{local_idp.issuer}/.well-known/jwks.json").json()
     over_http = JwtVerifier(issuer=local_idp.issuer, client_id=CLIENT, jwks=jwks)
-    assert over_http.verify(token)["username"] == "judy"
+    assert over_http.verify(token)["username"] == sub
     assert (
         httpx.get(f"{local_idp.endpoint}/us-east-1_other/.well-known/jwks.json").status_code == 404
     )
@@ -350,11 +395,11 @@ def test_tokens_survive_a_restart(database_url: str, tmp_path: Path) -> None:
     key_file = tmp_path / "idp-key.pem"
     with LocalIdp(database_url, key_file, admins=[]) as first:
         cognito = first.cognito()
-        sign_up(cognito, "mallory")
-        tokens = log_in(cognito, "mallory")
+        sub = sign_up(cognito, "mallory@example.com")["UserSub"]
+        tokens = log_in(cognito, "mallory@example.com")
     with LocalIdp(database_url, key_file, admins=[], port=first.port) as second:
-        assert second.verifier().verify(tokens["AccessToken"])["username"] == "mallory"
-        assert log_in(second.cognito(), "mallory")["AccessToken"]
+        assert second.verifier().verify(tokens["AccessToken"])["username"] == sub
+        assert log_in(second.cognito(), "mallory@example.com")["AccessToken"]
         refreshed = second.cognito().initiate_auth(
             ClientId=CLIENT,
             AuthFlow="REFRESH_TOKEN_AUTH",
@@ -366,10 +411,11 @@ def test_tokens_survive_a_restart(database_url: str, tmp_path: Path) -> None:
 def test_expired_access_token_is_refused_by_get_user(local_idp: LocalIdp) -> None:
     assert local_idp.idp is not None
     cognito = local_idp.cognito()
-    sign_up(cognito, "oscar")
-    tokens = log_in(cognito, "oscar")
+    sign_up(cognito, "oscar@example.com")
+    tokens = log_in(cognito, "oscar@example.com")
     claims = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})
     claims["exp"] = int(time.time()) - 600
+    claims["scope"] = "aws.cognito.signin.user.admin"
     expired = local_idp.idp.minter.sign(claims)
     code, _, message = error_of(lambda: cognito.get_user(AccessToken=expired))
     assert (code, message) == ("NotAuthorizedException", "Access Token has expired")
@@ -423,15 +469,20 @@ def test_the_browser_clients_cognito_module_signs_up_signs_in_and_refreshes(
     assert out["accessToken"] != out["refreshedAccessToken"]
 
 
-async def test_the_password_policy_comes_from_the_settings(tmp_path: Path) -> None:
+async def test_the_password_policy_comes_from_the_pool_template(tmp_path: Path) -> None:
     from votes.local.idp.rules import CognitoError
     from votes.settings import Settings
 
+    template = (Path(__file__).parents[2] / "deploy" / "cognito.yml").read_text()
     async with connect(f"sqlite:///{tmp_path / 'policy.db'}") as store:
         for symbols, accepted in ((False, True), (True, False)):
+            copy = tmp_path / f"cognito-{symbols}.yml"
+            copy.write_text(
+                template.replace("RequireSymbols: false", f"RequireSymbols: {str(symbols).lower()}")
+            )
             settings = Settings(
                 idp_key_file=tmp_path / "key.pem",
-                password_require_symbols=symbols,
+                idp_pool_template=copy,
                 public_url="http://127.0.0.1:1",
             )
             idp = await LocalIdentityProvider.open(store, settings, hasher=FAST_HASHER)

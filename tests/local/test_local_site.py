@@ -69,8 +69,16 @@ async def test_a_revalidated_asset_answers_304(site: httpx.AsyncClient) -> None:
     assert again.status_code == 304
 
 
-async def test_config_json_gives_the_pools_password_policy() -> None:
-    settings = Settings(password_minimum_length=12, password_require_symbols=True)
+async def test_config_json_gives_the_pools_password_policy(tmp_path: Path) -> None:
+    # the policy of the pool template the local IdP enforces (a copy with other rules here)
+    template = Settings().idp_pool_template.read_text()
+    copy = tmp_path / "cognito.yml"
+    copy.write_text(
+        template.replace("MinimumLength: 8", "MinimumLength: 12").replace(
+            "RequireSymbols: false", "RequireSymbols: true"
+        )
+    )
+    settings = Settings(idp_pool_template=copy)
     app = Starlette(routes=[Route("/config.json", config_endpoint(settings))])
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://votes.test:8000") as c:

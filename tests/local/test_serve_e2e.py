@@ -27,7 +27,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServeProc
     database = None
     if request.param == "mysql":
         database = request.getfixturevalue("fresh_mysql_url")
-    with ServeProcess(database=database, admins=["alice"], cwd=tmp_path) as running:
+    with ServeProcess(database=database, admins=["alice@example.com"], cwd=tmp_path) as running:
         yield running
 
 
@@ -42,7 +42,9 @@ def cognito(server: ServeProcess) -> Any:
 
 
 def sign_in(server: ServeProcess, username: str) -> dict[str, str]:
-    """Sign ``username`` up and in through the local Cognito; the API's auth header."""
+    """Sign ``username`` (``<username>@example.com``: e-mail is the pool's username) up and in
+    through the local Cognito; the API's auth header."""
+    username = username if "@" in username else f"{username}@example.com"
     config = httpx.get(f"{server.url}/config.json").json()
     idp = cognito(server)
     idp.sign_up(ClientId=config["userPoolClientId"], Username=username, Password=PASSWORD)

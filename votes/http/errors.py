@@ -16,6 +16,7 @@ __all__ = [
     "STATUS_BY_CODE",
     "Forbidden",
     "HttpError",
+    "InsufficientScope",
     "MalformedJson",
     "PayloadTooLarge",
     "RouteNotFound",
@@ -31,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "malformed_json": 400,
     "unauthenticated": 401,
     "forbidden": 403,
+    "insufficient_scope": 403,
     "results_hidden": 403,
     "not_found": 404,
     "poll_not_found": 404,
@@ -73,6 +75,13 @@ class Forbidden(HttpError):
     """The caller is authenticated but may not do this (e.g. not an admin)."""
 
     code = "forbidden"
+
+
+class InsufficientScope(HttpError):
+    """The token is valid but lacks the scope the API requires (``votes/api``): refused by
+    the gateway before the API runs (API Gateway's authorizer answers 403 too)."""
+
+    code = "insufficient_scope"
 
 
 class MalformedJson(HttpError):

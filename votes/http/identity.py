@@ -17,6 +17,7 @@ from votes.http.errors import Forbidden, Unauthenticated
 __all__ = [
     "ACCESS_TOKEN_USE",
     "ADMINS_GROUP",
+    "UNNAMED",
     "Caller",
     "caller_of",
     "caller_of_claims",
@@ -25,6 +26,9 @@ __all__ = [
 
 ADMINS_GROUP = "admins"
 ACCESS_TOKEN_USE = "access"
+UNNAMED = "Anonymous voter"
+"""The display name of a voter who registered without one on a pool whose usernames are
+generated ids (e-mail as username: the ``username`` claim is the ``sub``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,12 @@ class Caller:
     subject: str
     username: str
     groups: frozenset[str]
+
+    @property
+    def default_display_name(self) -> str:
+        """The name to show when the caller gave none: their username if a person chose it,
+        never a generated id (on an e-mail-as-username pool the username is the ``sub``)."""
+        return UNNAMED if self.username == self.subject else self.username
 
     @property
     def is_admin(self) -> bool:

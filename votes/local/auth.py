@@ -7,7 +7,9 @@ carry the ``scope`` API Gateway can require on a route, ``cognito:groups`` for t
 check, are revoked by a sign-out, and are checked by ``client_id``. ID tokens (``token_use ==
 "id"``, client in ``aud``) tell the *client* who signed in; they are rejected here. On AWS the
 HTTP API JWT authorizer accepts either kind unless a route requires a scope, so the routes
-require ``aws.cognito.signin.user.admin``, which only access tokens hold: both sides then
+require ``votes/api`` (:data:`ACCESS_SCOPE`), which only access tokens hold -- and only those
+the pool's pre token generation trigger gave it (:mod:`votes.pretoken`): a token without it
+is :class:`InsufficientScope` (403 ``insufficient_scope`` locally, 403 on AWS). Both sides then
 refuse the same tokens.
 
 Only RS256 is accepted (``alg: none``, HS256 with the public key as secret and every other
@@ -27,9 +29,12 @@ from typing import Any
 
 import jwt
 
+from votes.pretoken import API_SCOPE
+
 __all__ = [
     "ACCESS_SCOPE",
     "ExpiredToken",
+    "InsufficientScope",
     "InvalidToken",
     "JwtVerifier",
     "gateway_claims",
@@ -37,7 +42,7 @@ __all__ = [
 ]
 
 ALGORITHM = "RS256"
-ACCESS_SCOPE = "aws.cognito.signin.user.admin"
+ACCESS_SCOPE = API_SCOPE
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "sub", "token_use")
 
 
@@ -57,9 +62,16 @@ class ExpiredToken(InvalidToken):
     code = "token_expired"
 
 
+class InsufficientScope(InvalidToken):
+    """A valid access token without the scope this API requires."""
+
+    code = "insufficient_scope"
+
+
 class JwtVerifier:
     """Verifies access tokens of one user pool and app client against its signing keys
-    (``jwks``, a JWKS document as the local IdP serves it); :meth:`verify` returns the claims.
+    (``jwks``, a JWKS document as the local IdP serves it) that carry ``required_scope``
+    (None: any); :meth:`verify` returns the claims.
     """
 
     def __init__(
@@ -69,8 +81,10 @@ class JwtVerifier:
         client_id: str,
         jwks: Mapping[str, Any],
         leeway: float = 5.0,
+        required_scope: str | None = ACCESS_SCOPE,
     ) -> None:
         self.issuer = issuer
+        self.required_scope = required_scope
         self.client_id = client_id
         self.leeway = leeway
         self._keys = _rsa_keys(jwt.PyJWKSet.from_dict(dict(jwks)))
@@ -103,6 +117,10 @@ class JwtVerifier:
             raise InvalidToken("an access token is required (token_use must be 'access')")
         if claims.get("client_id") != self.client_id:
             raise InvalidToken("token was issued to another client")
+        scope = claims.get("scope")
+        scopes = scope.split() if isinstance(scope, str) else []
+        if self.required_scope is not None and self.required_scope not in scopes:
+            raise InsufficientScope(f"the token lacks the scope {self.required_scope!r}")
         return claims
 
     def _key(self, kid: object) -> jwt.PyJWK:

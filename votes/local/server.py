@@ -34,9 +34,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vote_domain import EventStore
 from votes import bootstrap
 from votes.http.api import handle, resolver
-from votes.http.errors import PayloadTooLarge, Unauthenticated, error_json, retry_after, status_for
+from votes.http.errors import InsufficientScope as HttpInsufficientScope
+from votes.http.errors import (
+    PayloadTooLarge,
+    Unauthenticated,
+    error_json,
+    retry_after,
+    status_for,
+)
 from votes.http.openapi import routes
-from votes.local.auth import InvalidToken
+from votes.local.auth import InsufficientScope, InvalidToken
 from votes.local.bus_thread import BusThread, LoopPublisher
 from votes.local.gateway import RouteTable, api_event, http_response
 from votes.local.idp.cognito import cognito_routes
@@ -117,6 +124,9 @@ class ApiGateway:
             authorization = next((v for k, v in headers if k == b"authorization"), b"")
             try:
                 jwt = self.gate.authorize(bearer_token(authorization.decode("latin-1")))
+            except InsufficientScope as e:
+                await _refuse(send, HttpInsufficientScope(e.message), method, route_key, path)
+                return
             except InvalidToken as e:
                 await _refuse(send, Unauthenticated(e.message), method, route_key, path)
                 return

@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from votes.live.channels import NAMESPACE
+from votes.local.idp.pool import load_pool_config
 from votes.settings import Settings
 
 __all__ = [
@@ -53,7 +54,9 @@ REVALIDATE = "no-cache"
 
 
 def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Response]]:
-    """``GET /config.json`` for the client, with URLs of the host the browser used."""
+    """``GET /config.json`` for the client, with URLs of the host the browser used and the
+    password policy of the pool template the local IdP enforces."""
+    password_policy = load_pool_config(settings.idp_pool_template).client_policy()
 
     async def endpoint(request: Request) -> Response:
         base = f"{request.url.scheme}://{request.url.netloc}"
@@ -70,7 +73,7 @@ def config_endpoint(settings: Settings) -> Callable[[Request], Awaitable[Respons
                     "httpUrl": f"{base}{PUBLISH_PATH}",
                     "namespace": NAMESPACE,
                 },
-                "passwordPolicy": settings.password_policy,
+                "passwordPolicy": password_policy,
             },
             headers={"Cache-Control": "no-store"},
         )

@@ -20,7 +20,7 @@ def register(app: ConcurrentHttpResolver) -> None:
         who = caller(app)
         data = body(app, RegisterBody, optional=True)
         registration = await container().service.register_voter(
-            who.subject, data.display_name or who.username
+            who.subject, data.display_name or who.default_display_name
         )
         return json_response(201 if registration.created else 200, registration.voter)
 

@@ -40,7 +40,28 @@ TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 MAX_BODY_BYTES = 64 * 1024
 
-Action = Callable[[Mapping[str, Any]], Awaitable[dict[str, Any]]]
+Action = Callable[[Mapping[str, Any], str | None], Awaitable[dict[str, Any]]]
+"""An action: the request's JSON and the caller's address."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk; :class:`_TooLarge` as soon as it passes
+    ``limit`` bytes (a 200 MB chunked POST is never held in memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _json(
@@ -54,11 +75,12 @@ def _json(
     )
 
 
-def _error(error: CognitoError) -> Response:
+def _error(error: CognitoError, *, close: bool = False) -> Response:
+    """Cognito's error shape; ``close``: end the connection (a body left unread)."""
     return _json(
         {"__type": error.type, "message": error.message},
         error.status,
-        {"x-amzn-ErrorType": f"{error.type}:"},
+        {"x-amzn-ErrorType": f"{error.type}:", **({"Connection": "close"} if close else {})},
     )
 
 
@@ -82,10 +104,17 @@ def cognito_routes(
     """Routes serving Cognito's JSON protocol for ``idp`` at ``prefix`` (exactly, and with a
     trailing slash: clients post to the endpoint URL as given, and a redirect would break a
     browser's CORS preflight) and its JWKS, each behind CORS for ``allowed_origins``."""
+
+    async def sign_up(payload: Mapping[str, Any], _address: str | None) -> dict[str, Any]:
+        return await idp.sign_up(payload)
+
+    async def get_user(payload: Mapping[str, Any], _address: str | None) -> dict[str, Any]:
+        return await idp.get_user(payload)
+
     actions: dict[str, Action] = {
-        "SignUp": idp.sign_up,
+        "SignUp": sign_up,
         "InitiateAuth": idp.initiate_auth,
-        "GetUser": idp.get_user,
+        "GetUser": get_user,
     }
 
     async def call(request: Request) -> Response:
@@ -98,19 +127,24 @@ def cognito_routes(
             return _error(
                 CognitoError("UnknownOperationException", f"Unknown operation {target!r}")
             )
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return _error(CognitoError("InvalidParameterException", "Request body is too large"))
+        try:
+            body = await _bounded_body(request, MAX_BODY_BYTES)
+        except _TooLarge:
+            return _error(
+                CognitoError("InvalidParameterException", "Request body is too large", 413),
+                close=True,
+            )
         try:
             payload = json.loads(body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # ValueError includes UnicodeDecodeError
             return _error(CognitoError("SerializationException", "Request body is not valid JSON"))
         if not isinstance(payload, dict):
             return _error(
                 CognitoError("SerializationException", "Request body must be a JSON object")
             )
+        client = request.client
         try:
-            return _json(await action(payload))
+            return _json(await action(payload, client.host if client else None))
         except CognitoError as e:
             return _error(e)
         except Exception:

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,11 @@ class SigningKey:
 
     @classmethod
     def load_or_create(cls, path: Path) -> SigningKey:
-        """The key in ``path``, creating the file (mode 0600) if it does not exist yet."""
+        """The key in ``path``, creating the file (mode 0600) if it does not exist yet.
+
+        The key is written to a new temporary file (O_EXCL|O_NOFOLLOW, mode 0600 from the
+        start: never a symlink planted there, never readable by others) and linked into
+        place, so ``path`` appears whole or not at all."""
         path = Path(path)
         if not path.exists():
             key = cls.generate()
@@ -71,8 +76,9 @@ class SigningKey:
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(tmp, flags, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(pem)
             try:

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CognitoError", "PasswordPolicy", "require_str", "user_attributes"]
+__all__ = [
+    "CognitoError",
+    "PasswordPolicy",
+    "check_username",
+    "require_str",
+    "sign_in_attribute",
+    "user_attributes",
+]
 
 SYMBOLS = frozenset("^$*.[]{}()?-\"!@#%&/\\,><':;|_~`+= ")
 STANDARD_ATTRIBUTES = frozenset(
@@ -36,6 +43,7 @@ STANDARD_ATTRIBUTES = frozenset(
     }
 )
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PHONE = re.compile(r"^\+[0-9]{4,15}$")
 USERNAME = re.compile(r"^[^\s\x00-\x1f\x7f]{1,128}$")
 
 
@@ -109,6 +117,20 @@ def check_username(username: str) -> None:
             "1 validation error detected: Value at 'username' failed to satisfy constraint: "
             r"Member must satisfy regular expression pattern: [\p{L}\p{M}\p{S}\p{N}\p{P}]+"
         )
+
+
+def sign_in_attribute(username: str, username_attributes: tuple[str, ...]) -> str | None:
+    """Which of the pool's ``UsernameAttributes`` a SignUp ``Username`` is (``"email"`` or
+    ``"phone_number"``); None on a pool without them. On a pool with them, a username that
+    is neither is refused as Cognito refuses it."""
+    if not username_attributes:
+        return None
+    formats = {"email": EMAIL, "phone_number": PHONE}
+    for attribute in username_attributes:
+        pattern = formats.get(attribute)
+        if pattern is not None and pattern.match(username):
+            return attribute
+    raise invalid_parameter("Username should be either an email or a phone number.")
 
 
 def user_attributes(raw: Any) -> dict[str, str]:

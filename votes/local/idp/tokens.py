@@ -1,11 +1,13 @@
 """The local identity provider's tokens, with the claims Cognito puts in its own.
 
 Access token: ``sub``, ``cognito:groups`` (only for members), ``iss``, ``client_id``,
-``origin_jti``, ``event_id``, ``token_use: "access"``, ``scope``, ``auth_time``, ``exp``, ``iat``,
-``jti``, ``username``. ID token: ``sub``, ``cognito:groups``, ``iss``, ``cognito:username``,
-``aud`` (the client), ``token_use: "id"``, the times and the user's attributes (``email``,
-``email_verified``, ...). Refresh tokens are signed JWTs with ``token_use: "refresh"``
-(Cognito's are opaque; clients treat them so); :class:`votes.local.auth.JwtVerifier` refuses them.
+``origin_jti``, ``event_id``, ``token_use: "access"``, ``scope`` (``votes/api`` where the
+pool's pre token generation trigger is wired, :mod:`votes.pretoken`), ``auth_time``, ``exp``,
+``iat``, ``jti``, ``username`` (the ``sub`` on an e-mail-as-username pool). ID token:
+``sub``, ``cognito:groups``, ``iss``, ``cognito:username``, ``aud`` (the client),
+``token_use: "id"``, the times and the user's attributes (``email``, ``email_verified``,
+...). Refresh tokens are signed JWTs with ``token_use: "refresh"`` (Cognito's are opaque;
+clients treat them so); :class:`votes.local.auth.JwtVerifier` refuses them.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any
 
 import jwt
 
-from votes.local.auth import ACCESS_SCOPE
 from votes.local.idp.keys import SigningKey
+from votes.pretoken import API_SCOPE
 
 __all__ = ["RefreshClaims", "TokenMinter"]
 
@@ -43,6 +45,8 @@ class TokenMinter:
     access_token_ttl: int = 3600
     refresh_token_ttl: int = 30 * 24 * 3600
     clock: Callable[[], float] = field(default=time.time)
+    scope: str = API_SCOPE
+    """The access token's ``scope`` (space-separated)."""
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         """``claims`` as an RS256 JWT with the key's ``kid`` (no ``typ``, as Cognito)."""
@@ -76,7 +80,7 @@ class TokenMinter:
             "client_id": self.client_id,
             **event,
             "token_use": "access",
-            "scope": ACCESS_SCOPE,
+            "scope": self.scope,
             **times,
             "jti": str(uuid.uuid4()),
             "username": username,

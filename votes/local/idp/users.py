@@ -1,7 +1,10 @@
 """The local identity provider's user table, in the app's own database (SQLite or MySQL).
 
-Usernames are unique without regard to case (as in a Cognito pool created today); the
-username as first given is kept for tokens. Passwords are stored only as argon2 hashes.
+Each user has a sign-in name (the e-mail address on a pool whose ``UsernameAttributes`` is
+``[email]``, else the username), unique in the table under ``username_key`` -- folded to one
+case unless the pool is case-sensitive -- and a Cognito username (the generated ``sub`` on
+such a pool, else the username as first given), which tokens carry. Passwords are stored only
+as argon2 hashes.
 """
 
 from __future__ import annotations
@@ -69,9 +72,9 @@ _SQL = {
 }
 
 
-def username_key(username: str) -> str:
-    """How usernames are compared: case-insensitively."""
-    return username.casefold()
+def username_key(sign_in_name: str, case_sensitive: bool = False) -> str:
+    """How sign-in names are compared: as given on a case-sensitive pool, else folded."""
+    return sign_in_name if case_sensitive else sign_in_name.casefold()
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class UserRecord:
     """One signed-up user."""
 
     username: str
+    """The Cognito username: the ``sub`` on an e-mail-as-username pool."""
     sub: str
     password_hash: str
     attributes: dict[str, str]
@@ -95,21 +99,25 @@ class UserRecord:
 class UserTable:
     """Reads and writes ``local_idp_users`` through the store's transactions."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, case_sensitive: bool = False) -> None:
         self.store = store
+        self.case_sensitive = case_sensitive
         self._sql = _SQL[store.dialect]
 
-    async def find(self, username: str) -> UserRecord | None:
-        """The user named ``username`` (in any case), or None."""
-        return await self._one(self._sql["by_name"], username_key(username))
+    async def find(self, sign_in_name: str) -> UserRecord | None:
+        """The user who signs in as ``sign_in_name`` (in any case unless the pool is
+        case-sensitive), or None."""
+        return await self._one(
+            self._sql["by_name"], username_key(sign_in_name, self.case_sensitive)
+        )
 
     async def find_by_sub(self, sub: str) -> UserRecord | None:
         return await self._one(self._sql["by_sub"], sub)
 
-    async def insert(self, user: UserRecord) -> bool:
-        """Add ``user``; False if the username is taken."""
+    async def insert(self, user: UserRecord, sign_in_name: str) -> bool:
+        """Add ``user``, who signs in as ``sign_in_name``; False if that name is taken."""
         params = (
-            username_key(user.username),
+            username_key(sign_in_name, self.case_sensitive),
             user.username,
             user.sub,
             user.password_hash,
