@@ -27,6 +27,19 @@ RESULT = re.compile(
 )
 FIGURE = re.compile(r"^(?P<kind>BASELINE|MEASURED) (?P<name>\S+) (?P<text>.+)$")
 
+SCALE_ROUTES = (
+    "polls",
+    "poll",
+    "results",
+    "results-at-early",
+    "results-at-late",
+    "results-position-early",
+    "results-position-late",
+    "votes-me",
+    "cast",
+)
+"""bench/scale.py's routes (its ROUTES)."""
+
 SCRIPTS: dict[str, dict[str, list[str]]] = {
     "writes.py": {
         "writes-sqlite-vs-eventsourcing": ["--only", "sqlite"],
@@ -47,6 +60,16 @@ SCRIPTS: dict[str, dict[str, list[str]]] = {
     "coldstart.py": {
         "coldstart-first-vote-sqlite": ["--only", "sqlite"],
         "coldstart-first-vote-mysql": ["--only", "mysql"],
+    },
+    "commits.py": {"commits-mysql-vs-raw": []},
+    "scale.py": {
+        **{
+            f"scale-{route}-{backend}{path}": ["--only", backend]
+            for route in SCALE_ROUTES
+            for backend in ("sqlite", "mysql")
+            for path in ("", "-direct")
+        },
+        **{f"scale-rows-{route}": ["--only", "mysql"] for route in SCALE_ROUTES},
     },
 }
 """Each bench script and the RESULT names it prints, with the arguments that run only the
