@@ -14,7 +14,9 @@ single-row ``INSERT`` of a ballot event into the same ``stored_events`` table, t
 ``COMMIT``, and again: the most commits/s this server gives one-row transactions from N
 clients. Per N: votes/s, raw commits/s, their ratio, the median vote latency, and the
 server's (``mariadbd``'s) CPU per commit when it runs on this machine (a shared server: other
-clients' work counts too, so an upper bound). ``RESULT commits-mysql-vs-raw``: the most
+clients' work counts too, so an upper bound) and its inverse, the commits one server core
+would sustain if nothing else limited them (the figure docs/scale.md scales to Aurora's
+ACUs), and the voting processes' own CPU per vote. ``RESULT commits-mysql-vs-raw``: the most
 votes/s over N / the most raw commits/s over N (target 0.5).
 
 Voters are registered beforehand with multi-row INSERTs of their ``Voter.Registered`` events
@@ -233,19 +235,18 @@ def main() -> None:
     print()
     print(
         "| processes | votes/s (store) | raw INSERT+COMMIT/s | ratio | vote p50 ms | raw p50 ms"
-        " | server CPU ms per vote / per raw commit | client CPU ms per vote |"
+        " | server CPU ms per vote / per raw commit | one server core's worth, votes / raw"
+        " commits per s | client CPU ms per vote |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for n in counts:
         o, r = ours[n], raw[n]
-        cpu = (
-            f"{o.server_cpu_ms:.2f} / {r.server_cpu_ms:.2f}"
-            if o.server_cpu_ms is not None and r.server_cpu_ms is not None
-            else "-"
-        )
+        both = o.server_cpu_ms is not None and r.server_cpu_ms is not None
+        cpu = f"{o.server_cpu_ms:.2f} / {r.server_cpu_ms:.2f}" if both else "-"
+        core = f"{1000 / o.server_cpu_ms:,.0f} / {1000 / r.server_cpu_ms:,.0f}" if both else "-"
         print(
             f"| {n} | {o.rate:,.0f} | {r.rate:,.0f} | {o.rate / r.rate:.2f} | {o.latency_ms:.1f}"
-            f" | {r.latency_ms:.1f} | {cpu} | {o.client_cpu_ms:.2f} |"
+            f" | {r.latency_ms:.1f} | {cpu} | {core} | {o.client_cpu_ms:.2f} |"
         )
     print()
     best_raw = max(counts, key=lambda n: raw[n].rate)
