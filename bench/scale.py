@@ -1,27 +1,30 @@
 """Every read route, and a cast, on a log of 10,000 events and on one of 1,000,000: does a
 request cost the same however long the log is?
 
-Each backend gets two fresh databases, made by ``votes db migrate`` and seeded with multi-row
-INSERTs (1,000 rows each; no store-level write path to bypass but the append gate, which a
-single seeding writer does not need) with the log of ``bench/replay.py``'s shape
-(``_common``'s ballot templates): 10 polls of Zipf-skewed popularity plus an *early* poll
-created at the very start, ballots cast 50/30/20 over three options, 20% of them changed and
-5% retracted later in the log; then an *late* poll created at the very end with 200 ballots
-after it. Events are stamped 300 a second (a national vote's million an hour), so the 10,000
-log spans half a minute and the 1,000,000 one an hour; a few voters of the bench are
-registered at the start, some with a ballot in the early poll. Then ``votes replay`` (the
-app's own rebuild: every read model it builds, whatever they are) projects each log.
+Each backend gets two fresh databases, made by ``votes db migrate`` (whatever tables the app
+has) and seeded with multi-row INSERTs into ``stored_events`` (1,000 rows each, the columns of
+the stores' own INSERT; a single seeding writer needs no append gate) with the log of
+``bench/replay.py``'s shape (``_common``'s ballot templates): 10 polls of Zipf-skewed
+popularity plus an *early* poll created at the very start, ballots cast 50/30/20 over three
+options, 20% of them changed and 5% retracted later in the log; then a *late* poll created at
+the very end with 200 ballot events after it. Events are stamped 300 a second (a national
+vote's million an hour), so the 10,000 log spans half a minute and the 1,000,000 one an hour; a
+few voters of the bench are registered at the start, some with a ballot in the early poll. Then
+``votes replay`` (the app's own rebuild: every read model it builds, whatever they are)
+projects each log, and the local app's in-process bus is marked as past it (else ``votes
+serve`` would start by reading the whole log again). A check: the early poll's results over
+HTTP are the counts the log folds to.
 
-Each route is timed, ``--repeats`` requests per size, alternating sizes, each request cold (a
-voter's ballot read by a voter who has not read it before, a cast by a new voter; no
-``If-None-Match``):
+Each route is timed, ``--repeats`` requests per size, each request cold (no ``If-None-Match``,
+each cast by a new voter, each ballot read by another voter):
 
-* over HTTP, through ``votes serve`` (one per database, local Cognito tokens), and
+* over HTTP, through ``votes serve`` (one per database, both running, the sizes alternating
+  request by request; tokens signed with the local identity provider's key), and
 * directly: the API's resolver in-process (what the Lambda runs: the route calling the voting
   service), a fresh :class:`~vote_domain.VotingService` per request (no projected aggregate
-  kept from the request before), on a one-connection pool, so that on MySQL the session's
-  ``Handler_read%`` counters (``SHOW SESSION STATUS`` before and after, less what the two
-  ``SHOW``s themselves count) give the rows the request examined.
+  kept from the request before), on a one-connection pool, one size after the other, so that
+  on MySQL the session's ``Handler_read%`` counters (``SHOW SESSION STATUS`` before and after,
+  less what one ``SHOW`` counts itself) give the rows the request examined.
 
 Routes (:data:`ROUTES`): ``polls`` (GET /polls), ``poll`` and ``results`` (the early poll),
 ``results-at-early`` / ``results-position-early`` (the early poll as of 90% of the log: time
