@@ -6,7 +6,9 @@ Runs each script of :data:`SCRIPTS` in a process of its own (its output streamed
 comes), then prints the load average, every RESULT line, and (``--markdown``) the README's
 performance table: one row per RESULT with its raw figures (the script's BASELINE and
 MEASURED lines) and the command that reproduces it. Takes about 6 minutes on an idle 2-core
-machine (``--smoke``: under a minute). Exit status 1 if a script failed.
+machine, plus ``commits.py``'s 3 and ``scale.py``'s 10-20 (it seeds and replays a
+million-event log per backend, and times routes that may still read the whole log)
+(``--smoke``: a minute or two). Exit status 1 if a script failed.
 """
 
 from __future__ import annotations
