@@ -24,7 +24,8 @@ each cast by a new voter, each ballot read by another voter):
   service), a fresh :class:`~vote_domain.VotingService` per request (no projected aggregate
   kept from the request before), on a one-connection pool, one size after the other, so that
   on MySQL the session's ``Handler_read%`` counters (``SHOW SESSION STATUS`` before and after,
-  less what one ``SHOW`` counts itself) give the rows the request examined.
+  less what one ``SHOW`` counts itself) give the rows the request examined (SQLite keeps no
+  such counter that Python's ``sqlite3`` can read, so rows are MySQL's only).
 
 Routes (:data:`ROUTES`): ``polls`` (GET /polls), ``poll`` and ``results`` (the early poll),
 ``results-at-early`` / ``results-position-early`` (the early poll as of 90% of the log: time
