@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
 from vote_domain.stores import EventStore, Grouping, Migration
 
 from .contract_concurrent import ConcurrentCallsContract
-from .contract_reads import ReadsContract
+from .contract_reads import GroupReadsContract, ReadsContract
 
 
 def event(originator_id: UUID | str, version: int, topic: str = "topic1") -> StoredEvent:
@@ -37,7 +37,7 @@ class _Rollback(Exception):
     """Raised inside a transaction to roll it back."""
 
 
-class EventStoreContract(ConcurrentCallsContract, ReadsContract):
+class EventStoreContract(ConcurrentCallsContract, ReadsContract, GroupReadsContract):
     """Every :class:`EventStore` method's semantics.
 
     A backend's test class says whether an append can commit while another transaction

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 from vote_domain.codec import mapper, state_field, topic
 from vote_domain.stores import EventGroup, EventStore, Grouping
@@ -140,3 +141,75 @@ class ReadsContract:
 
 class _Listed(Aggregate.Event):
     items: list[str]
+
+
+class Member(Aggregate):
+    """An aggregate whose events name a group in the field ballot events name their poll in
+    (``poll_id``): the store files them under that group."""
+
+    class Joined(Aggregate.Event):
+        poll_id: UUID
+
+    def join(self, group: UUID) -> None:
+        self.trigger_event(self.Joined, poll_id=group)
+
+
+class GroupReadsContract:
+    async def test_select_group_reads_a_group_s_own_and_member_events_in_order(
+        self, store: EventStore
+    ) -> None:
+        owner, other = Thing(), Thing()
+        (owner_created,) = await save(store, owner)
+        (other_created,) = await save(store, other)
+        first, second, stranger = Member(), Member(), Member()
+        first.join(owner.id)
+        second.join(owner.id)
+        stranger.join(other.id)
+        p_first = await save(store, first)
+        p_stranger = await save(store, stranger)
+        p_second = await save(store, second)
+        page = await store.select_group(owner.id, None, 100)
+        assert [n.id for n in page] == [owner_created, p_first[1], p_second[1]]
+        assert [n.originator_id for n in page] == [owner.id, first.id, second.id]
+        assert [n.topic for n in page] == [CREATED, *[topic(Member.Joined)] * 2]
+        # By string id too, with the position window and limit of select_notifications.
+        assert [n.id for n in await store.select_group(str(owner.id), p_first[1], 1)] == [
+            p_first[1]
+        ]
+        assert [
+            n.id
+            for n in await store.select_group(
+                owner.id, p_first[1], 10, p_second[1], inclusive_of_start=False
+            )
+        ] == [p_second[1]]
+        assert [n.id for n in await store.select_group(other.id, 0, 10)] == [
+            other_created,
+            p_stranger[1],
+        ]
+        # A member's creation names no group: it is in its own stream's.
+        assert [n.id for n in await store.select_group(stranger.id, 0, 10)] == [p_stranger[0]]
+        assert await store.select_group(uuid4(), None, 10) == []
+
+    async def test_select_group_of_an_event_without_json_state_is_its_stream(
+        self, store: EventStore
+    ) -> None:
+        (position,) = await store.insert_events([StoredEvent("plain-id", 1, "t", b"not json")])
+        assert [n.id for n in await store.select_group("plain-id", None, 10)] == [position]
+
+    async def test_topic_filtered_reads_merge_topics_in_position_order(
+        self, store: EventStore
+    ) -> None:
+        a, b = Thing(), Member()
+        b.join(uuid4())
+        positions = [*await save(store, a), *await save(store, b)]
+        a.noted(uuid4(), "x")
+        positions += await save(store, a)
+        joined = topic(Member.Joined)
+        page = await store.select_notifications(0, 10, topics=[NOTED, joined])
+        assert [n.id for n in page] == [positions[2], positions[3]]
+        page = await store.select_notifications(0, 1, topics=[NOTED, joined, joined])
+        assert [n.id for n in page] == [positions[2]]
+        page = await store.select_notifications(
+            positions[2], 5, positions[3], topics=[NOTED, joined], inclusive_of_start=False
+        )
+        assert [n.id for n in page] == [positions[3]]

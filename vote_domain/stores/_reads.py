@@ -13,11 +13,23 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from uuid import UUID
 
-from vote_domain.codec import StateField
+from vote_domain.codec import StateField, state_field
+from vote_domain.model import POLL_FIELD, Ballot
+from vote_domain.stores._ids import encode_originator_id
 from vote_domain.stores.base import EventGroup, Grouping
 
-__all__ = ["CountPlan", "chunks", "decoded", "json_path", "plan_count"]
+__all__ = [
+    "GROUP_FIELD",
+    "GROUP_PATH",
+    "CountPlan",
+    "chunks",
+    "decoded",
+    "group_key",
+    "json_path",
+    "plan_count",
+]
 
 T = TypeVar("T")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -32,6 +44,22 @@ def json_path(f: StateField) -> str:
         if not _KEY.match(key):
             raise ValueError(f"unsupported key {key!r} in the path of field {f.name!r}")
     return "$." + ".".join(f'"{key}"' for key in f.path)
+
+
+GROUP_FIELD = state_field(Ballot.VoteCast, POLL_FIELD)
+"""The state field an event is grouped by: a ballot event's poll (the same field in every
+ballot event). An event without it is in the group of its own stream."""
+GROUP_PATH = json_path(GROUP_FIELD)
+GROUP_KEY_LENGTH = 64
+
+
+def group_key(group: UUID | str) -> str:
+    """The stored key of ``group`` (a poll's, or any stream's, id), as both backends compute
+    it from each event: the field's stored text (a UUID's 32 hex digits), else the stored
+    originator id without its dashes."""
+    if isinstance(group, UUID):
+        return GROUP_FIELD.encode(group)  # type: ignore[no-any-return]
+    return encode_originator_id(group).replace("-", "")[:GROUP_KEY_LENGTH]
 
 
 def decoded(fields: Sequence[StateField], values: Sequence[Any]) -> tuple[Any, ...]:

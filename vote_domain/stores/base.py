@@ -14,6 +14,8 @@ Additions serve what the recorders do not cover:
   writes its own tables, its tracking record and reads the log, atomically;
 * :meth:`EventStore.migrate` applies versioned, idempotent schema migrations, for the store's
   own tables and for any component that brings its own (the projections);
+* :meth:`EventStore.select_group`: the events of one poll (its stream and its ballots'), in
+  position order from an index, whatever else the log holds;
 * reads for projections that run in the database and know nothing of any projection:
   :meth:`EventStore.count_events` (a range of the log counted per topic and values of some
   state fields, named by :class:`vote_domain.codec.StateField`), :meth:`EventStore.field_values`
@@ -259,6 +261,22 @@ class EventStore(ABC):
     ) -> Sequence[Notification]:
         """Events in position order, from ``start`` (inclusive unless told otherwise) up to
         ``stop``, at most ``limit``, optionally only those with the given topics. Gap-safe."""
+
+    @abstractmethod
+    async def select_group(
+        self,
+        group: UUID | str,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """As :meth:`select_notifications`, only the events of one *group*, read from an
+        index on (group, position): no more rows than it returns. An event's group is the
+        poll its state names in the ballot events' poll field
+        (:data:`vote_domain.model.POLL_FIELD`), else its own stream: so a poll's group is its
+        own events and its ballots' events. Gap-safe."""
 
     @abstractmethod
     async def max_notification_id(self) -> int | None:

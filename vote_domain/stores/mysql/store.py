@@ -58,7 +58,9 @@ of them can appear later, so N is safe too. :meth:`select_notifications` reads i
 the page reaches above the safe position with no hole in it (ids from one snapshot, checked
 without a topic filter) it is returned as it is. Otherwise the store establishes a new safe
 position -- the end of the log if ``MAX`` and ``COUNT`` above the old one show no hole, else
-a fresh HWM (concurrent readers share one) -- and reads the page again up to it. The gate is
+a fresh HWM (concurrent readers share one) -- and reads the page again up to it. (The
+count looks at most ``SAFE_SPAN`` ids past the old safe position: a log that grew further
+since takes the HWM, so establishing a safe position reads a bounded number of rows.) The gate is
 thus taken only when an id is missing: a rolled-back or failed insert (a permanent hole,
 passed once) or a writer still in flight. :meth:`max_notification_id` returns the same safe
 position.
@@ -80,7 +82,7 @@ from vote_domain.codec import StateField
 from vote_domain.stores._coalesce import Coalescer
 from vote_domain.stores._ids import MAX_POSITION, encode_originator_id
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._reads import decoded, plan_count
+from vote_domain.stores._reads import decoded, group_key, plan_count
 from vote_domain.stores.base import EventGroup, EventStore, Grouping, Migration, Transaction
 from vote_domain.stores.mysql import reads, sql
 from vote_domain.stores.mysql.append import Append, Outcome, append, append_one
@@ -94,6 +96,8 @@ __all__ = ["MySQLEventStore"]
 
 #: Appends larger than this (bytes of state) are not grouped with others.
 GROUP_MAX_STATE = 256 * 1024
+#: How far past its safe position the store counts ids to extend it without the gate.
+SAFE_SPAN = 4096
 
 
 class MySQLEventStore(EventStore):
@@ -235,7 +239,13 @@ class MySQLEventStore(EventStore):
         if start is not None and start > MAX_POSITION:
             return []  # nothing can be there (and the driver could not bind it)
         stop = None if stop is None else min(stop, MAX_POSITION)
-        page = await self._page(start, limit, stop, topics, inclusive_of_start)
+
+        def statement(upto: int | None) -> sql.Statement:
+            return sql.select_notifications(
+                start, limit, upto, topics, inclusive_of_start=inclusive_of_start
+            )
+
+        page = await self._page(statement(stop))
         if not page or page[-1].id <= self._safe:
             return page
         if not topics:
@@ -250,9 +260,30 @@ class MySQLEventStore(EventStore):
                     self._safe = max(self._safe, page[-1].id)
                 return page
         bound = await self._safe_position()
-        return await self._page(
-            start, limit, bound if stop is None else min(stop, bound), topics, inclusive_of_start
-        )
+        return await self._page(statement(bound if stop is None else min(stop, bound)))
+
+    async def select_group(
+        self,
+        group: UUID | str,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        if start is not None and start > MAX_POSITION:
+            return []
+        stop = None if stop is None else min(stop, MAX_POSITION)
+        key = group_key(group)
+
+        def statement(upto: int | None) -> sql.Statement:
+            return sql.select_group(key, start, limit, upto, inclusive_of_start=inclusive_of_start)
+
+        page = await self._page(statement(stop))
+        if not page or page[-1].id <= self._safe:
+            return page
+        bound = await self._safe_position()
+        return await self._page(statement(bound if stop is None else min(stop, bound)))
 
     async def max_notification_id(self) -> int | None:
         return await self._safe_position() or None
@@ -289,27 +320,20 @@ class MySQLEventStore(EventStore):
 
     # -- gap safety --------------------------------------------------------------------------
 
-    async def _page(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None,
-        topics: Sequence[str],
-        inclusive_of_start: bool,
-    ) -> list[Notification]:
-        statement, params = sql.select_notifications(
-            start, limit, stop, topics, inclusive_of_start=inclusive_of_start
-        )
-        return sql.decode_notifications(await self._run.read(statement, params))
+    async def _page(self, statement: sql.Statement) -> list[Notification]:
+        return sql.decode_notifications(await self._run.read(*statement))
 
     async def _safe_position(self) -> int:
         """A position below which the log is final, as high as is cheaply known: the end of
-        the log if no id above the last safe position is missing, else a fresh HWM."""
+        the log if no id above the last safe position is missing (counted only when the log
+        has grown by at most ``SAFE_SPAN`` since: a bounded read), else a fresh HWM."""
         safe = self._safe
         if safe:  # (a cold process goes straight to the HWM rather than count the log)
-            top, count = (await self._run.read(*sql.max_and_count_above(safe)))[0]
-            if top is None or count == top - safe:
-                self._safe = max(self._safe, top or 0)
+            top, count = (await self._run.read(*sql.top_and_count_above(safe, SAFE_SPAN)))[0]
+            if top is None or top <= safe:
+                return self._safe
+            if top - safe <= SAFE_SPAN and count == top - safe:
+                self._safe = max(self._safe, top)
                 return self._safe
         return await self._high_water_mark()
 

@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 )
 
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
+from vote_domain.stores._reads import GROUP_KEY_LENGTH, GROUP_PATH
 from vote_domain.stores.base import ForEach, LockConflict, Migration
 
 T = TypeVar("T")
@@ -52,6 +53,22 @@ EVENTS_MIGRATIONS: tuple[Migration, ...] = (
             " application_name TEXT NOT NULL,"
             " notification_id INTEGER NOT NULL,"
             " PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID",
+        ),
+        mysql=(),
+    ),
+    Migration(
+        component="events",
+        version=2,
+        description="each event's group (its poll), indexed with its position",
+        sqlite=(
+            # A VIRTUAL column: computed when read, never stored; only the index holds its
+            # values, written in the appending transaction. Non-JSON state: its stream's.
+            "ALTER TABLE stored_events ADD COLUMN event_group TEXT GENERATED ALWAYS AS"
+            " (substr(coalesce(CASE WHEN json_valid(CAST(state AS TEXT))"
+            f" THEN json_extract(CAST(state AS TEXT), '{GROUP_PATH}') END,"
+            f" replace(originator_id, '-', '')), 1, {GROUP_KEY_LENGTH})) VIRTUAL",
+            "CREATE INDEX IF NOT EXISTS stored_events_group"
+            " ON stored_events (event_group, notification_id)",
         ),
         mysql=(),
     ),
@@ -181,6 +198,75 @@ def select_streams(
     return streams
 
 
+def _position_clauses(
+    start: int | None, stop: int | None, inclusive_of_start: bool
+) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if start is not None:
+        clauses.append("notification_id >= ?" if inclusive_of_start else "notification_id > ?")
+        params.append(start)
+    if stop is not None:
+        clauses.append("notification_id <= ?")
+        params.append(stop)
+    return clauses, params
+
+
+def _indexed_page(
+    index: str, column: str, key: str, clauses: list[str], params: list[Any], limit: int
+) -> tuple[str, list[Any]]:
+    """The first ``limit`` events whose ``column`` is ``key`` in the position range, read in
+    order from the ``(column, notification_id)`` index: no more rows than it returns."""
+    where = " AND ".join([f"{column} = ?", *clauses])
+    return (
+        f"SELECT {NOTIFICATION_COLUMNS} FROM stored_events INDEXED BY {index}"
+        f" WHERE {where} ORDER BY notification_id LIMIT ?",
+        [key, *params, limit],
+    )
+
+
+def _notifications(rows: Iterable[Sequence[Any]]) -> list[Notification]:
+    return [
+        Notification(
+            id=n, originator_id=decode_originator_id(o), originator_version=v, topic=t, state=s
+        )
+        for n, o, v, t, s in rows
+    ]
+
+
+def notifications_statement(
+    start: int | None,
+    limit: int,
+    stop: int | None = None,
+    topics: Sequence[str] = (),
+    *,
+    inclusive_of_start: bool = True,
+) -> tuple[str, list[Any]]:
+    """The statement of :func:`select_notifications`."""
+    clauses, params = _position_clauses(start, stop, inclusive_of_start)
+    if not topics:
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return (
+            f"SELECT {NOTIFICATION_COLUMNS} FROM stored_events{where}"
+            " ORDER BY notification_id LIMIT ?",
+            [*params, limit],
+        )
+    # Per topic, its first ``limit`` events from the (topic, position) index, then merged: at
+    # most ``limit`` rows read per topic, however rare the topic is in the log (IN over the
+    # index would sort every match past ``start``; the primary key would walk the whole log).
+    parts = [
+        _indexed_page("stored_events_topic", "topic", t, clauses, params, limit)
+        for t in dict.fromkeys(topics)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    union = " UNION ALL ".join(f"SELECT * FROM ({statement})" for statement, _ in parts)
+    return (
+        f"SELECT * FROM ({union}) ORDER BY notification_id LIMIT ?",
+        [*(p for _, part in parts for p in part), limit],
+    )
+
+
 def select_notifications(
     conn: sqlite3.Connection,
     start: int | None,
@@ -191,30 +277,32 @@ def select_notifications(
     inclusive_of_start: bool = True,
 ) -> list[Notification]:
     """Events in position order (see :meth:`EventStore.select_notifications`)."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if start is not None:
-        clauses.append("notification_id >= ?" if inclusive_of_start else "notification_id > ?")
-        params.append(start)
-    if stop is not None:
-        clauses.append("notification_id <= ?")
-        params.append(stop)
-    if topics:
-        # Unary + keeps the planner off the topic index: walking it would sort every match
-        # past ``start`` on each page; the primary key is already in position order.
-        clauses.append(f"+topic IN ({','.join('?' * len(topics))})")
-        params.extend(topics)
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    sql = (
-        f"SELECT {NOTIFICATION_COLUMNS} FROM stored_events{where} ORDER BY notification_id LIMIT ?"
+    statement = notifications_statement(
+        start, limit, stop, topics, inclusive_of_start=inclusive_of_start
     )
-    params.append(limit)
-    return [
-        Notification(
-            id=n, originator_id=decode_originator_id(o), originator_version=v, topic=t, state=s
-        )
-        for n, o, v, t, s in conn.execute(sql, params)
-    ]
+    return _notifications(conn.execute(*statement))
+
+
+def group_statement(
+    key: str, start: int | None, limit: int, stop: int | None, *, inclusive_of_start: bool
+) -> tuple[str, list[Any]]:
+    """The statement of :func:`select_group`."""
+    clauses, params = _position_clauses(start, stop, inclusive_of_start)
+    return _indexed_page("stored_events_group", "event_group", key, clauses, params, limit)
+
+
+def select_group(
+    conn: sqlite3.Connection,
+    key: str,
+    start: int | None,
+    limit: int,
+    stop: int | None,
+    *,
+    inclusive_of_start: bool,
+) -> list[Notification]:
+    """The events of one group (see :meth:`EventStore.select_group`)."""
+    statement = group_statement(key, start, limit, stop, inclusive_of_start=inclusive_of_start)
+    return _notifications(conn.execute(*statement))
 
 
 def max_notification_id(conn: sqlite3.Connection) -> int | None:

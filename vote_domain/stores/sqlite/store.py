@@ -34,7 +34,7 @@ from eventsourcing.persistence import Notification, OperationalError, StoredEven
 from vote_domain.codec import StateField
 from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores._migrations import in_order
-from vote_domain.stores._reads import json_path, plan_count
+from vote_domain.stores._reads import group_key, json_path, plan_count
 from vote_domain.stores.base import EventGroup, EventStore, Grouping, Migration, Transaction
 from vote_domain.stores.sqlite import ops, reads
 from vote_domain.stores.sqlite.transaction import SQLiteTransaction
@@ -211,6 +211,25 @@ class SQLiteEventStore(EventStore):
         return await self._read(
             lambda c: ops.select_notifications(
                 c, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
+            )
+        )
+
+    async def select_group(
+        self,
+        group: UUID | str,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        if start is not None and start > MAX_POSITION:
+            return []
+        stop = None if stop is None else min(stop, MAX_POSITION)
+        key = group_key(group)
+        return await self._read(
+            lambda c: ops.select_group(
+                c, key, start, limit, stop, inclusive_of_start=inclusive_of_start
             )
         )
 
