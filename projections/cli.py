@@ -29,6 +29,8 @@ from projections.query import get_tally, tally_at
 from projections.replay import replay
 from projections.schema import drop_set
 from projections.verify import verify
+from vote_domain import ValidationFailed
+from vote_domain.commands import ResultsAsOf, parse
 from vote_domain.stores import EventStore, connect
 
 __all__ = ["app"]
@@ -147,12 +149,16 @@ def tally_command(
     """Print a poll's tally as JSON: the current one, or as of a time or a log position."""
     try:
         when = datetime.fromisoformat(at) if at is not None else None
-        if when is None and position is None:
-            tally = _run(database, lambda store: get_tally(store, poll_id))
-        else:
-            tally = _run(database, lambda store: tally_at(store, poll_id, when, position))
-    except ValueError as e:
+        # The service's rules for a time (a zone, within the range it can hold) and a poll id.
+        query = parse(ResultsAsOf, poll_id=poll_id, at=when, position=position)
+    except (ValueError, ValidationFailed) as e:
         raise typer.BadParameter(str(e)) from e
+    if query.at is None and query.position is None:
+        tally = _run(database, lambda store: get_tally(store, query.poll_id))
+    else:
+        tally = _run(
+            database, lambda store: tally_at(store, query.poll_id, query.at, query.position)
+        )
     if tally is None:
         typer.echo(f"no tally for poll {poll_id}", err=True)
         raise typer.Exit(1)

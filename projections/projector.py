@@ -6,7 +6,9 @@ together with the per-ballot and per-poll versions that record what it applied (
 has not touched yet is at its version as of the set's replay checkpoint, read from the log;
 :mod:`projections.apply`), so a batch redelivered after a crash, before or after its commit,
 changes nothing twice. Deadlock and lock-wait victims are retried whole. After the commit,
-one ``TallyUpdated`` per changed poll goes to the publisher.
+one ``TallyUpdated`` per changed poll goes to the publisher; then the batch's polls that
+passed a checkpoint window get their tally checkpoints (:func:`advance_polls`, for bounded
+time travel; a redelivered batch does it again, so a crash in between loses none).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from projections.apply import apply_events, read_tallies
+from projections.checkpoints import advance_polls
 from projections.events import TallyEvent, decode_notifications
 from projections.publishers.base import TallyPublisher
 from projections.retry import retrying
@@ -49,6 +52,11 @@ class TallyProjector:
         updates = await retrying(lambda: self._apply(events), attempts=self.attempts)
         if updates and self.publisher is not None:
             await self.publisher.publish(updates)
+        newest: dict[str, int] = {}
+        for e in events:
+            if e.position is not None and e.position > newest.get(e.poll_id, 0):
+                newest[e.poll_id] = e.position
+        await retrying(lambda: advance_polls(self.store, newest), attempts=self.attempts)
         return updates
 
     async def _apply(self, events: Sequence[TallyEvent]) -> list[TallyUpdated]:

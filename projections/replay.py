@@ -15,7 +15,9 @@ active-set pointer row exclusively (waiting for batches in flight, holding new o
 brings over from the old set whatever the live projector applied that the new set lacks
 (ballot events past the new set's checkpoint at or below the old set's versions, and polls at
 a higher version there, read from the store), and points readers and the projector at the new
-set. The old set is kept, ``retired``, until dropped.
+set. The old set is kept, ``retired``, until dropped. Before the swap, the new set gets
+every poll's tally checkpoints up to its replay checkpoint (:func:`advance_set`), from
+each poll's events in the store's group index.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from projections.checkpoints import advance_set
 from projections.logsum import RangeSum, sum_log
 from projections.schema import (
     INITIAL_SET,
@@ -145,5 +148,6 @@ async def replay(
         events += more
         if more < page_size:
             break
+    await advance_set(store, name, position)
     replaced = await swap_in(store, name) if swap else None
     return ReplayResult(name, replaced, events, position)

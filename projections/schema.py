@@ -4,7 +4,9 @@ Migration ``("projections", 1)`` creates ``tally_sets``, ``tally_active`` and th
 ``blue``, which it makes active. Further sets are made by ``replay --into NAME`` (plain DDL,
 not migrations, since sets come and go) and removed by ``replay --drop NAME``. Migration
 ``("projections", 2)`` drops the ballot tables' ``choice`` column, which nothing writes any
-more, from every set that has one (:class:`vote_domain.stores.ForEach`).
+more, from every set that has one (:class:`vote_domain.stores.ForEach`). Migration
+``("projections", 3)`` gives every set its table of tally checkpoints
+(:mod:`projections.checkpoints`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         description="ballot tables without the unwritten choice column",
         sqlite=(_SQL["sqlite"].drop_ballot_choice(),),
         mysql=(_SQL["mysql"].drop_ballot_choice(),),
+    ),
+    Migration(
+        component="projections",
+        version=3,
+        description="tally checkpoints per poll in every set (bounded time travel)",
+        sqlite=tuple(_SQL["sqlite"].create_missing_checkpoints()),
+        mysql=tuple(_SQL["mysql"].create_missing_checkpoints()),
     ),
 )
 

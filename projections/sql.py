@@ -61,9 +61,18 @@ class TallySQL(ABC):
     def drop_ballot_choice(self) -> ForEach:
         """Migration 2: drop the ``choice`` column from every set's ballot table with one."""
 
+    @abstractmethod
+    def create_checkpoints(self, name: str) -> list[str]:
+        """DDL of one set's checkpoint table (and its index)."""
+
+    @abstractmethod
+    def create_missing_checkpoints(self) -> list[ForEach]:
+        """Migration 3: the checkpoint table of every set that has none."""
+
     def drop_set(self, name: str) -> list[str]:
         p = f"tally_{check_set_name(name)}"
-        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in ("polls", "counts", "ballots")]
+        tables = ("polls", "counts", "ballots", "checkpoints")
+        return [f"DROP TABLE IF EXISTS {p}_{t}" for t in tables]
 
     # -- sets --------------------------------------------------------------------------------
 
@@ -149,6 +158,55 @@ class TallySQL(ABC):
             " ON b.poll_id = a.poll_id"
             " WHERE a.version > 0 AND (b.version IS NULL OR b.version < a.version)"
         )
+
+    # -- checkpoints (:mod:`projections.checkpoints`) ----------------------------------------
+
+    @abstractmethod
+    def insert_checkpoints(self, name: str) -> str:
+        """One row (poll_id, position, version, last_position, last_as_of, max_as_of,
+        is_final, counts), kept as it is if already there."""
+
+    def last_checkpoints(self, name: str, count: int) -> str:
+        """Rows (poll_id, *checkpoint columns) of the latest checkpoint of ``count`` polls."""
+        t = f"tally_{name}_checkpoints"
+        return (
+            "SELECT c.poll_id, c.position, c.version, c.last_position, c.last_as_of,"
+            f" c.max_as_of, c.is_final, c.counts FROM {t} c JOIN (SELECT poll_id,"
+            f" MAX(position) AS top FROM {t} WHERE poll_id IN ({self.marks(count)})"
+            " GROUP BY poll_id) l ON c.poll_id = l.poll_id AND c.position = l.top"
+        )
+
+    def checkpoint_by_position(self, name: str) -> str:
+        """The greatest checkpoint position of a poll at or below a position."""
+        return (
+            f"SELECT position FROM tally_{name}_checkpoints"
+            f" WHERE poll_id = {self.ph} AND position <= {self.ph}"
+            " ORDER BY position DESC LIMIT 1"
+        )
+
+    def checkpoint_by_time(self, name: str) -> str:
+        """The greatest checkpoint position of a poll whose events all happened at or
+        before a time (``max_as_of`` never decreases with the position)."""
+        return (
+            f"SELECT position FROM tally_{name}_checkpoints"
+            f" WHERE poll_id = {self.ph} AND max_as_of <= {self.ph}"
+            " ORDER BY max_as_of DESC, position DESC LIMIT 1"
+        )
+
+    def select_tally_checkpoint(self, name: str) -> str:
+        return (
+            "SELECT position, version, last_position, last_as_of, max_as_of, is_final, counts"
+            f" FROM tally_{name}_checkpoints WHERE poll_id = {self.ph} AND position = {self.ph}"
+        )
+
+    def select_all_checkpoints(self, name: str) -> str:
+        return (
+            "SELECT poll_id, position, version, last_position, last_as_of, max_as_of,"
+            f" is_final, counts FROM tally_{name}_checkpoints ORDER BY poll_id, position"
+        )
+
+    def select_poll_ids(self, name: str) -> str:
+        return f"SELECT poll_id FROM tally_{name}_polls ORDER BY poll_id"
 
     def select_poll_dates(self, name: str) -> str:
         """Each poll's newest folded position and its time."""

@@ -65,7 +65,45 @@ class MySQLTallySQL(TallySQL):
             f" ballot_id {ID} NOT NULL PRIMARY KEY,"
             " version INT NOT NULL"
             ") ENGINE=InnoDB",
+            self._checkpoints(p),
         ]
+
+    def create_checkpoints(self, name: str) -> list[str]:
+        return [self._checkpoints(f"tally_{check_set_name(name)}")]
+
+    @staticmethod
+    def _checkpoints(table_prefix: str) -> str:
+        p = table_prefix
+        return (
+            f"CREATE TABLE IF NOT EXISTS {p}_checkpoints ("
+            f" poll_id {ID} NOT NULL,"
+            " position BIGINT NOT NULL,"
+            " version INT NOT NULL,"
+            " last_position BIGINT NOT NULL,"
+            " last_as_of VARCHAR(40) CHARACTER SET ascii NULL,"
+            " max_as_of VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " is_final TINYINT NOT NULL,"
+            " counts TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
+            " PRIMARY KEY (poll_id, position),"
+            f" KEY {p}_checkpoints_time (poll_id, max_as_of, position)"
+            ") ENGINE=InnoDB"
+        )
+
+    def create_missing_checkpoints(self) -> list[ForEach]:
+        missing = (
+            "SELECT s.set_name FROM tally_sets s WHERE NOT EXISTS (SELECT 1"
+            " FROM information_schema.tables t WHERE t.table_schema = DATABASE()"
+            " AND t.table_name = CONVERT(CONCAT('tally_', s.set_name, '_checkpoints')"
+            " USING utf8mb4) COLLATE utf8mb4_bin)"
+        )
+        return [ForEach(missing, self._checkpoints("tally_{0}"))]
+
+    def insert_checkpoints(self, name: str) -> str:
+        return (
+            f"INSERT IGNORE INTO tally_{name}_checkpoints (poll_id, position, version,"
+            " last_position, last_as_of, max_as_of, is_final, counts)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        )
 
     def drop_ballot_choice(self) -> ForEach:
         return ForEach(

@@ -47,7 +47,40 @@ class SQLiteTallySQL(TallySQL):
             f"CREATE TABLE IF NOT EXISTS {p}_ballots ("
             " ballot_id TEXT PRIMARY KEY,"
             " version INTEGER NOT NULL) WITHOUT ROWID",
+            *self._checkpoints(p),
         ]
+
+    def create_checkpoints(self, name: str) -> list[str]:
+        return self._checkpoints(f"tally_{check_set_name(name)}")
+
+    @staticmethod
+    def _checkpoints(table_prefix: str) -> list[str]:
+        p = table_prefix
+        return [
+            f"CREATE TABLE IF NOT EXISTS {p}_checkpoints ("
+            " poll_id TEXT NOT NULL,"
+            " position INTEGER NOT NULL,"
+            " version INTEGER NOT NULL,"
+            " last_position INTEGER NOT NULL,"
+            " last_as_of TEXT,"
+            " max_as_of TEXT NOT NULL,"
+            " is_final INTEGER NOT NULL,"
+            " counts TEXT NOT NULL,"
+            " PRIMARY KEY (poll_id, position)) WITHOUT ROWID",
+            f"CREATE INDEX IF NOT EXISTS {p}_checkpoints_time"
+            f" ON {p}_checkpoints (poll_id, max_as_of, position)",
+        ]
+
+    def create_missing_checkpoints(self) -> list[ForEach]:
+        query = "SELECT set_name FROM tally_sets"
+        return [ForEach(query, statement) for statement in self._checkpoints("tally_{0}")]
+
+    def insert_checkpoints(self, name: str) -> str:
+        return (
+            f"INSERT OR IGNORE INTO tally_{name}_checkpoints (poll_id, position, version,"
+            " last_position, last_as_of, max_as_of, is_final, counts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
 
     def drop_ballot_choice(self) -> ForEach:
         return ForEach(

@@ -1,5 +1,6 @@
 """The projections' migrations: version 2 drops the unwritten ``choice`` column from the
-ballot table of every set that has one, on both dialects, and applies once."""
+ballot table of every set that has one, version 3 gives every set its checkpoint table, on
+both dialects, each applied once."""
 
 from __future__ import annotations
 
@@ -28,17 +29,40 @@ async def columns(tx: Transaction, dialect: str, table: str) -> list[str]:
 
 
 async def test_migration_2_drops_choice_from_every_set(store: EventStore) -> None:
-    first, second = MIGRATIONS
+    first, second, third = MIGRATIONS
     await store.migrate([first])
     async with store.transaction() as tx:  # as databases migrated before version 2 are
         await tx.execute("ALTER TABLE tally_blue_ballots ADD COLUMN choice TEXT")
         await tx.execute(OLD_BALLOTS[store.dialect])
-    assert await store.migrate(MIGRATIONS) == [second]
+    assert await store.migrate(MIGRATIONS) == [second, third]
     async with store.transaction() as tx:
         for table in ("tally_blue_ballots", "tally_green_ballots"):
             assert await columns(tx, store.dialect, table) == ["ballot_id", "version"]
     assert await store.migrate(MIGRATIONS) == []
     assert [s.name for s in await list_sets(store)] == ["blue"]
+
+
+async def test_migration_3_gives_every_set_a_checkpoint_table(store: EventStore) -> None:
+    first, second, third = MIGRATIONS
+    await store.migrate([first, second])
+    async with store.transaction() as tx:  # as sets were made before version 3
+        await tx.execute("DROP TABLE tally_blue_checkpoints")
+        await tx.execute(OLD_BALLOTS[store.dialect].replace(", choice", ", size"))
+        await tx.execute("INSERT INTO tally_sets (set_name, status) VALUES ('green', 'building')")
+    assert await store.migrate(MIGRATIONS) == [third]
+    async with store.transaction() as tx:
+        for name in ("blue", "green"):
+            assert await columns(tx, store.dialect, f"tally_{name}_checkpoints") == [
+                "poll_id",
+                "position",
+                "version",
+                "last_position",
+                "last_as_of",
+                "max_as_of",
+                "is_final",
+                "counts",
+            ]
+    assert await store.migrate(MIGRATIONS) == []
 
 
 def test_for_each_takes_only_plain_names() -> None:
