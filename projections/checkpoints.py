@@ -39,6 +39,7 @@ __all__ = [
     "advance_set",
     "boundary_of",
     "checkpoint_for",
+    "complete_upto",
     "stored_checkpoints",
 ]
 
@@ -51,6 +52,11 @@ PAGE = 2000
 def boundary_of(position: int) -> int:
     """The end of the window holding ``position``: the least multiple of EVERY >= it."""
     return -(-position // EVERY) * EVERY
+
+
+def complete_upto(position: int) -> int:
+    """The end of the last window wholly at or below ``position``."""
+    return position - position % EVERY
 
 
 @dataclass(frozen=True)
@@ -201,7 +207,7 @@ async def _advance(
 ) -> list[Checkpoint]:
     """The checkpoints of ``poll_id`` after ``last`` whose windows end at or below ``upto``
     (a gap-safe position), folded from the poll's events in the store's group index."""
-    end = upto - upto % EVERY
+    end = complete_upto(upto)
     start = 0 if last is None else last.position
     if end <= start:
         return []

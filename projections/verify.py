@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from projections.checkpoints import EVERY, Checkpoint, CheckpointFold, stored_checkpoints
+from projections.checkpoints import (
+    Checkpoint,
+    CheckpointFold,
+    complete_upto,
+    stored_checkpoints,
+)
 from projections.events import decode_notifications
 from projections.query import all_tallies
 from projections.replay import Progress
@@ -45,7 +50,7 @@ async def fold_log_with_checkpoints(
             progress(min(page[-1].id, end), end)
         if page[-1].id >= end:
             break
-    checkpoints = {(c.poll_id, c.position): c for c in fold.finish(end - end % EVERY)}
+    checkpoints = {(c.poll_id, c.position): c for c in fold.finish(complete_upto(end))}
     return fold.tallies(), checkpoints, end
 
 

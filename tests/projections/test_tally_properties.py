@@ -11,7 +11,12 @@ written to a fresh store. Then, poll by poll, these tallies are equal in every f
   random batches;
 * a replay's (the database fold written to a fresh set of tables);
 
-and their counts are those the ballots' final states imply.
+and their counts are those the ballots' final states imply. And time travel from tally
+checkpoints (a window of a random few positions, so a short history crosses many) equals
+the reference fold of the whole log from the poll's creation
+(:func:`projections.query.fold_tally_at`, the oracle) as of every position and every
+event's time, both after the live projector and after a replay; verify finds no
+difference in tallies or checkpoints.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +33,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tally_log import VoteLog, all_notifications, counts_of
 
-from projections import Tally, TallyProjector, all_tallies, migrate, replay
+from projections import Tally, TallyProjector, all_tallies, checkpoints, migrate, replay, verify
 from projections.events import decode_notifications
 from projections.fold import LogFold, Tallies
 from projections.logsum import sum_log
+from projections.query import fold_tally_at, tally_at
 from vote_domain.stores import EventStore, MySQLEventStore, SQLiteEventStore
 
 ACTIONS = st.tuples(
@@ -80,6 +87,46 @@ async def scenario(store: EventStore, actions: list[Any], close: bool, data: st.
     duplicates = data.draw(st.lists(st.sampled_from(notes), max_size=len(notes)), "dups")
     delivery = data.draw(st.permutations(notes + duplicates), "order")
     sizes = data.draw(st.lists(st.integers(1, 7), min_size=1, max_size=10), "batch sizes")
+    window = data.draw(st.integers(1, 6), "checkpoint window")
+    saved, checkpoints.EVERY = checkpoints.EVERY, window
+    try:
+        await project_and_replay(store, log, notes, delivery, sizes, size, in_python)
+    finally:
+        checkpoints.EVERY = saved
+
+
+async def travel_agrees(
+    store: EventStore, log: VoteLog, notes: list[Any], *, replayed_into: str | None = None
+) -> None:
+    """Time travel from checkpoints equals the oracle at every position and event time."""
+    end = await store.max_notification_id() or 0
+    if replayed_into is not None:  # the replay took every complete window of each poll
+        taken = await checkpoints.stored_checkpoints(store, replayed_into)
+        assert {pid for pid, _ in taken} == {
+            str(p.id) for p in log.polls if checkpoints.EVERY <= end
+        }
+    times = sorted({t.timestamp for t in decode_notifications(notes)})
+    for poll in log.polls:
+        for position in range(end + 2):
+            fast = await tally_at(store, poll.id, position=position)
+            assert fast == await fold_tally_at(store, poll.id, position=position), position
+        for text in times:
+            when = datetime.fromisoformat(text)
+            for at in (when - timedelta(microseconds=1), when):
+                fast = await tally_at(store, poll.id, at=at)
+                assert fast == await fold_tally_at(store, poll.id, at=at), at
+    assert await verify(store) == []
+
+
+async def project_and_replay(
+    store: EventStore,
+    log: VoteLog,
+    notes: list[Any],
+    delivery: list[Any],
+    sizes: list[int],
+    size: int,
+    in_python: dict[str, Tally],
+) -> None:
     projector = TallyProjector(store)
     i = 0
     for batch in itertools.cycle(sizes):
@@ -88,9 +135,11 @@ async def scenario(store: EventStore, actions: list[Any], close: bool, data: st.
         await projector.process(delivery[i : i + batch])
         i += batch
     assert await all_tallies(store) == in_python
+    await travel_agrees(store, log, notes)
 
     result = await replay(store, into="green", page_size=4, flush_every=size)
     assert await all_tallies(store, result.set_name) == in_python
+    await travel_agrees(store, log, notes, replayed_into=result.set_name)
 
 
 def test_sqlite_folds_agree(tmp_path: Path) -> None:
