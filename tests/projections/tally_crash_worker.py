@@ -1,6 +1,6 @@
 """A projector process for the crash test: applies scheduled batches, acknowledging each.
 
-    python tally_crash_worker.py DATABASE_URL SCHEDULE_JSON FIRST_BATCH
+    python tally_crash_worker.py DATABASE_URL SCHEDULE_JSON FIRST_BATCH [CHECKPOINT_EVERY]
 
 Prints ``ack N`` after batch N has been applied (committed) and ``done`` at the end.
 """
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from projections import TallyProjector
+from projections import TallyProjector, checkpoints
 from vote_domain.stores import connect
 
 
@@ -33,4 +33,6 @@ async def main(url: str, schedule: list[list[int]], first: int) -> None:
 
 if __name__ == "__main__":
     batches = json.loads(Path(sys.argv[2]).read_text())
+    if len(sys.argv) > 4:  # a short checkpoint window, so a short log crosses many
+        checkpoints.EVERY = int(sys.argv[4])
     asyncio.run(main(sys.argv[1], batches, int(sys.argv[3])))
