@@ -84,6 +84,28 @@ def test_replay_verify_tally_on_a_file(tmp_path: Path) -> None:
     assert "counts" in result.output and "1 difference" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--at", "9999-12-31T23:59:59-00:01"], "must lie between"),  # the year 10000 in UTC
+        (["--at", "0001-01-01T00:00:00+00:00"], "must lie between"),
+        (["--at", "2026-11-27T12:00:00"], "time zone"),
+        (["--at", "yesterday"], "Invalid isoformat"),
+    ],
+)
+def test_tally_refuses_a_time_the_service_would_refuse(
+    tmp_path: Path, args: list[str], problem: str
+) -> None:
+    db = tmp_path / "votes.db"
+    poll = str(_seed(db).polls[0].id)
+    result = runner.invoke(app, ["tally", poll, *args, "--database", f"sqlite:///{db}"])
+    assert result.exit_code == 2, result.output  # a usage error, no traceback
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert problem in result.output
+    result = runner.invoke(app, ["tally", "not-a-poll", "--at", "2026-11-27T12:00:00Z"])
+    assert result.exit_code == 2 and "poll_id" in result.output
+
+
 def test_progress_bar_draws_on_a_terminal_only() -> None:
     for terminal in (True, False):
         out = io.StringIO()
