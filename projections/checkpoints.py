@@ -47,6 +47,7 @@ EVERY = 1000
 """Positions per checkpoint window: a read past a checkpoint folds at most this many of the
 poll's events (plus what the projector has not reached yet)."""
 PAGE = 2000
+LAST_POSITION = 2**63 - 1
 
 
 def boundary_of(position: int) -> int:
@@ -188,7 +189,7 @@ async def checkpoint_for(
                 return None
             candidates.append(int(rows[0][0]))
     if not candidates:
-        rows = await tx.execute(sql.checkpoint_by_position(set_name), (poll_id, 2**63 - 1))
+        rows = await tx.execute(sql.checkpoint_by_position(set_name), (poll_id, LAST_POSITION))
         if not rows:
             return None
         candidates.append(int(rows[0][0]))

@@ -46,6 +46,7 @@ __all__ = [
 # How far event timestamps may run out of position order (commit order differs from the
 # order in which clocks were read by at most the length of a write transaction).
 CLOCK_SKEW = timedelta(minutes=5)
+LAST_POSITION = 2**63 - 1
 PAGE = 2000
 
 
@@ -126,6 +127,8 @@ async def tally_at(
     created = await _created(store, poll_uuid)
     if created is None:
         return None
+    if position is not None:
+        position = min(position, LAST_POSITION)  # (no log holds more)
     cutoff = as_of_text(at) if at is not None else None
     # Past this time every event happened after ``at`` (the clock skew bound).
     horizon = as_of_text(at + CLOCK_SKEW) if at is not None else None

@@ -53,3 +53,5 @@ async def test_tally_as_of_position_and_time(store: EventStore) -> None:
     now = await tally_at(store, poll.id)
     assert now is not None and now.final and now.position == by_step[-1]
     assert await tally_at(store, log.voter(5)) is None  # not a poll
+    # Past any position a log can hold: the tally now (a position is never a driver error).
+    assert await tally_at(store, poll.id, position=10**30) == now
