@@ -1,8 +1,8 @@
 """Summing the log for replay: per range of positions, the change to every tally, folded by
 the database.
 
-Each range's ballot events are counted by the store per poll and option field
-(:meth:`EventStore.count_events` with :data:`projections.fold.BALLOT_GROUPINGS`, the
+Each range's ballot events are counted by the store per poll, option field and window of
+positions (:meth:`EventStore.count_events` with :data:`projections.fold.BALLOT_GROUPINGS`, the
 counting rule's fold in the database); the rare poll events come back as notifications
 (``select_notifications`` with their topics) and are folded in Python; each poll's newest
 time in the range is read by position (:meth:`EventStore.field_values`). Consecutive ranges
@@ -18,9 +18,16 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 
-from projections.events import POLL_TOPICS, TIMESTAMP, as_of_text, decode_notifications
+from projections import checkpoints
+from projections.events import (
+    POLL_TOPICS,
+    TIMESTAMP,
+    TallyEvent,
+    as_of_text,
+    decode_notifications,
+)
 from projections.fold import BALLOT_GROUPINGS, Tallies
-from vote_domain.stores import EventStore
+from vote_domain.stores import EventGroup, EventStore
 
 __all__ = ["READERS", "RangeSum", "sum_log"]
 
@@ -29,18 +36,24 @@ READERS = 2
 
 
 class RangeSum(Tallies):
-    """The change to every tally of the log positions in (``after``, ``upto``]."""
+    """The change to every tally of the log positions in (``after``, ``upto``]; and what it
+    was summed from: the ballot events' groups per window of
+    :data:`projections.checkpoints.WINDOW` positions and the poll events, for the tally
+    checkpoints."""
 
     def __init__(self, after: int, upto: int) -> None:
         super().__init__()
         self.after = after
         self.upto = upto
         self.events = 0
+        self.groups: list[EventGroup] = []
+        self.poll_events: list[TallyEvent] = []
 
 
 async def _summed(store: EventStore, after: int, upto: int, page_size: int) -> RangeSum:
     d = RangeSum(after, upto)
-    d.events = d.add_groups(await store.count_events(after, upto, BALLOT_GROUPINGS))
+    d.groups = await store.count_events(after, upto, BALLOT_GROUPINGS, window=checkpoints.WINDOW)
+    d.events = d.add_groups(d.groups)
     position = after
     while position < upto:
         page = await store.select_notifications(
@@ -48,6 +61,7 @@ async def _summed(store: EventStore, after: int, upto: int, page_size: int) -> R
         )
         for event in decode_notifications(page):
             d.apply(event)
+            d.poll_events.append(event)
             d.events += 1
         if len(page) < page_size:
             break

@@ -40,6 +40,7 @@ class TallyProjector:
         self.publisher = publisher
         self.attempts = attempts
         self.sql = sql_for(store)
+        self._examined: dict[str, int] = {}  # per poll, the window end checkpoints reached
 
     async def process(self, notifications: Iterable[Notification | Any]) -> list[TallyUpdated]:
         """Apply one batch (in one transaction) and publish its updates; the updates."""
@@ -56,7 +57,9 @@ class TallyProjector:
         for e in events:
             if e.position is not None and e.position > newest.get(e.poll_id, 0):
                 newest[e.poll_id] = e.position
-        await retrying(lambda: advance_polls(self.store, newest), attempts=self.attempts)
+        await retrying(
+            lambda: advance_polls(self.store, newest, self._examined), attempts=self.attempts
+        )
         return updates
 
     async def _apply(self, events: Sequence[TallyEvent]) -> list[TallyUpdated]:

@@ -135,7 +135,11 @@ async def tally_at(
     sql = sql_for(store)
     async with store.transaction() as tx:
         name = await active_set(tx, sql)
-        checkpoint = await checkpoint_for(tx, sql, name, pid, position=position, as_of=cutoff)
+        # A checkpoint whose last event is a skew before ``at`` holds no event after ``at``.
+        settled = as_of_text(at - CLOCK_SKEW) if at is not None else None
+        checkpoint = await checkpoint_for(
+            tx, sql, name, pid, position=position, settled_before=settled
+        )
     fold = LogFold()
     if checkpoint is None:
         fold.poll(pid).options = created.options

@@ -15,19 +15,35 @@ active-set pointer row exclusively (waiting for batches in flight, holding new o
 brings over from the old set whatever the live projector applied that the new set lacks
 (ballot events past the new set's checkpoint at or below the old set's versions, and polls at
 a higher version there, read from the store), and points readers and the projector at the new
-set. The old set is kept, ``retired``, until dropped. Before the swap, the new set gets
-every poll's tally checkpoints up to its replay checkpoint (:func:`advance_set`), from
-each poll's events in the store's group index.
+set. The old set is kept, ``retired``, until dropped.
+
+Tally checkpoints (:mod:`projections.checkpoints`) come from the same sums: the store
+counts each range per window of positions too, a :class:`CheckpointFold` carries every
+poll's running tally through the windows in order and takes the checkpoints it passes,
+written with the range's deltas in its transaction; the windows still open when the replay
+ends are closed before the swap. An interrupted replay resumes the fold from the set's
+tallies (a window it was in the middle of gets its rule (b) checkpoint only; the live
+projector writes any other the next time the poll has votes).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from projections.checkpoints import advance_set
+from projections.checkpoints import (
+    Checkpoint,
+    CheckpointFold,
+    boundary_of,
+    complete_upto,
+    insert,
+    with_times,
+)
+from projections.events import TallyEvent
 from projections.logsum import RangeSum, sum_log
+from projections.query import all_tallies
 from projections.schema import (
     INITIAL_SET,
     create_set,
@@ -38,7 +54,7 @@ from projections.schema import (
 )
 from projections.sql import TallySQL, check_set_name
 from projections.swap import swap_in
-from vote_domain.stores.base import EventStore
+from vote_domain.stores.base import EventGroup, EventStore
 
 __all__ = ["Progress", "ReplayResult", "fold_into_set", "replay"]
 
@@ -58,15 +74,47 @@ class ReplayResult:
     position: int
 
 
-async def _flush(store: EventStore, sql: TallySQL, name: str, batch: RangeSum) -> None:
-    """Write ``batch`` and the checkpoint (its end) in one transaction."""
+async def _flush(
+    store: EventStore, sql: TallySQL, name: str, batch: RangeSum, taken: list[Checkpoint]
+) -> None:
+    """Write ``batch``, the tally checkpoints ``taken`` in it and the set's checkpoint (its
+    end) in one transaction."""
     counts, polls = batch.count_rows(), batch.poll_rows()
+    taken = await with_times(store, taken)
     async with store.transaction() as tx:
         if counts:
             await tx.executemany(sql.upsert_counts(name, 1), counts)
         if polls:
             await tx.executemany(sql.upsert_polls(name, 1), polls)
+        if taken:
+            await tx.executemany(sql.insert_checkpoints(name), [c.row() for c in taken])
         await tx.execute(sql.update_set(), ("building", batch.upto, name))
+
+
+def _windows_of(fold: CheckpointFold, batch: RangeSum) -> list[Checkpoint]:
+    """Fold ``batch`` window by window into ``fold``; the checkpoints it passed."""
+    groups: dict[int, list[EventGroup]] = defaultdict(list)
+    for g in batch.groups:
+        groups[g.window].append(g)
+    events: dict[int, list[TallyEvent]] = defaultdict(list)
+    for e in batch.poll_events:
+        events[boundary_of(e.position or 0)].append(e)
+    for window in sorted({*groups, *events}):
+        fold.add_window(window, groups.get(window, ()), events.get(window, ()))
+    return fold.finish(complete_upto(batch.upto))
+
+
+async def resumed_fold(store: EventStore, name: str) -> CheckpointFold:
+    """A checkpoint fold continuing from set ``name``'s tallies (empty for a new set)."""
+    fold = CheckpointFold()
+    for pid, tally in (await all_tallies(store, name)).items():
+        poll = fold.poll(pid)
+        poll.counts = dict(tally.counts)
+        poll.total = tally.total
+        poll.position, poll.as_of, poll.final = tally.position, tally.as_of, tally.final
+        poll.version = 2 if tally.final else 1
+        fold.resume(pid, tally.position)
+    return fold
 
 
 async def fold_into_set(
@@ -76,10 +124,14 @@ async def fold_into_set(
     page_size: int = 5000,
     flush_every: int = 100_000,
     progress: Progress | None = None,
+    windows: CheckpointFold | None = None,
 ) -> tuple[int, int]:
     """Fold the log after set ``name``'s checkpoint into it, up to the end of the log as it
-    is now, ``flush_every`` positions per transaction; (events folded, new checkpoint)."""
+    is now, ``flush_every`` positions per transaction, with the tally checkpoints ``windows``
+    (by default one resumed from the set) passes; (events folded, new checkpoint)."""
     sql = sql_for(store)
+    if windows is None:
+        windows = await resumed_fold(store, name)
     info = next(s for s in await list_sets(store) if s.name == name)
     start = position = info.checkpoint
     end = max(await store.max_notification_id() or 0, position)
@@ -91,7 +143,8 @@ async def fold_into_set(
             # Written in the background while the next range is summed.
             if pending is not None:
                 await pending
-            pending = asyncio.create_task(_flush(store, sql, name, deltas))
+            taken = _windows_of(windows, deltas)
+            pending = asyncio.create_task(_flush(store, sql, name, deltas, taken))
             position, events = deltas.upto, events + deltas.events
             if progress is not None:
                 progress(position - start, total)
@@ -138,16 +191,22 @@ async def replay(
     await migrate(store)
     name = await _target(store, into)
     await create_set(store, name)
+    windows = await resumed_fold(store, name)
     events, position = await fold_into_set(
-        store, name, page_size=page_size, flush_every=flush_every, progress=progress
+        store,
+        name,
+        page_size=page_size,
+        flush_every=flush_every,
+        progress=progress,
+        windows=windows,
     )
     for _ in range(catch_up_passes):
         more, position = await fold_into_set(
-            store, name, page_size=page_size, flush_every=flush_every
+            store, name, page_size=page_size, flush_every=flush_every, windows=windows
         )
         events += more
         if more < page_size:
             break
-    await advance_set(store, name, position)
+    await insert(store, name, await with_times(store, windows.finish(complete_upto(position))))
     replaced = await swap_in(store, name) if swap else None
     return ReplayResult(name, replaced, events, position)

@@ -163,15 +163,15 @@ class TallySQL(ABC):
 
     @abstractmethod
     def insert_checkpoints(self, name: str) -> str:
-        """One row (poll_id, position, version, last_position, last_as_of, max_as_of,
-        is_final, counts), kept as it is if already there."""
+        """One row (poll_id, position, last_position, last_as_of, is_final, counts), kept as
+        it is if already there."""
 
     def last_checkpoints(self, name: str, count: int) -> str:
         """Rows (poll_id, *checkpoint columns) of the latest checkpoint of ``count`` polls."""
         t = f"tally_{name}_checkpoints"
         return (
-            "SELECT c.poll_id, c.position, c.version, c.last_position, c.last_as_of,"
-            f" c.max_as_of, c.is_final, c.counts FROM {t} c JOIN (SELECT poll_id,"
+            "SELECT c.poll_id, c.position, c.last_position, c.last_as_of,"
+            f" c.is_final, c.counts FROM {t} c JOIN (SELECT poll_id,"
             f" MAX(position) AS top FROM {t} WHERE poll_id IN ({self.marks(count)})"
             " GROUP BY poll_id) l ON c.poll_id = l.poll_id AND c.position = l.top"
         )
@@ -185,24 +185,24 @@ class TallySQL(ABC):
         )
 
     def checkpoint_by_time(self, name: str) -> str:
-        """The greatest checkpoint position of a poll whose events all happened at or
-        before a time (``max_as_of`` never decreases with the position)."""
+        """A checkpoint position of a poll whose last event happened at or before a time:
+        the one with the latest such time (an index range read, one row)."""
         return (
             f"SELECT position FROM tally_{name}_checkpoints"
-            f" WHERE poll_id = {self.ph} AND max_as_of <= {self.ph}"
-            " ORDER BY max_as_of DESC, position DESC LIMIT 1"
+            f" WHERE poll_id = {self.ph} AND last_as_of <= {self.ph}"
+            " ORDER BY last_as_of DESC, position DESC LIMIT 1"
         )
 
     def select_tally_checkpoint(self, name: str) -> str:
         return (
-            "SELECT position, version, last_position, last_as_of, max_as_of, is_final, counts"
+            "SELECT position, last_position, last_as_of, is_final, counts"
             f" FROM tally_{name}_checkpoints WHERE poll_id = {self.ph} AND position = {self.ph}"
         )
 
     def select_all_checkpoints(self, name: str) -> str:
         return (
-            "SELECT poll_id, position, version, last_position, last_as_of, max_as_of,"
-            f" is_final, counts FROM tally_{name}_checkpoints ORDER BY poll_id, position"
+            "SELECT poll_id, position, last_position, last_as_of, is_final, counts"
+            f" FROM tally_{name}_checkpoints ORDER BY poll_id, position"
         )
 
     def select_poll_ids(self, name: str) -> str:

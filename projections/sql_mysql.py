@@ -78,14 +78,12 @@ class MySQLTallySQL(TallySQL):
             f"CREATE TABLE IF NOT EXISTS {p}_checkpoints ("
             f" poll_id {ID} NOT NULL,"
             " position BIGINT NOT NULL,"
-            " version INT NOT NULL,"
             " last_position BIGINT NOT NULL,"
-            " last_as_of VARCHAR(40) CHARACTER SET ascii NULL,"
-            " max_as_of VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
+            " last_as_of VARCHAR(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,"
             " is_final TINYINT NOT NULL,"
             " counts TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,"
             " PRIMARY KEY (poll_id, position),"
-            f" KEY {p}_checkpoints_time (poll_id, max_as_of, position)"
+            f" KEY {p}_checkpoints_time (poll_id, last_as_of, position)"
             ") ENGINE=InnoDB"
         )
 
@@ -100,9 +98,9 @@ class MySQLTallySQL(TallySQL):
 
     def insert_checkpoints(self, name: str) -> str:
         return (
-            f"INSERT IGNORE INTO tally_{name}_checkpoints (poll_id, position, version,"
-            " last_position, last_as_of, max_as_of, is_final, counts)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            f"INSERT IGNORE INTO tally_{name}_checkpoints"
+            " (poll_id, position, last_position, last_as_of, is_final, counts)"
+            " VALUES (%s, %s, %s, %s, %s, %s)"
         )
 
     def drop_ballot_choice(self) -> ForEach:

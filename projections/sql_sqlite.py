@@ -60,15 +60,13 @@ class SQLiteTallySQL(TallySQL):
             f"CREATE TABLE IF NOT EXISTS {p}_checkpoints ("
             " poll_id TEXT NOT NULL,"
             " position INTEGER NOT NULL,"
-            " version INTEGER NOT NULL,"
             " last_position INTEGER NOT NULL,"
-            " last_as_of TEXT,"
-            " max_as_of TEXT NOT NULL,"
+            " last_as_of TEXT NOT NULL,"
             " is_final INTEGER NOT NULL,"
             " counts TEXT NOT NULL,"
             " PRIMARY KEY (poll_id, position)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {p}_checkpoints_time"
-            f" ON {p}_checkpoints (poll_id, max_as_of, position)",
+            f" ON {p}_checkpoints (poll_id, last_as_of, position)",
         ]
 
     def create_missing_checkpoints(self) -> list[ForEach]:
@@ -77,9 +75,9 @@ class SQLiteTallySQL(TallySQL):
 
     def insert_checkpoints(self, name: str) -> str:
         return (
-            f"INSERT OR IGNORE INTO tally_{name}_checkpoints (poll_id, position, version,"
-            " last_position, last_as_of, max_as_of, is_final, counts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT OR IGNORE INTO tally_{name}_checkpoints"
+            " (poll_id, position, last_position, last_as_of, is_final, counts)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
         )
 
     def drop_ballot_choice(self) -> ForEach:

@@ -3,7 +3,7 @@ of the whole log."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from projections.checkpoints import (
     Checkpoint,
@@ -95,9 +95,7 @@ def compare_checkpoints(
 
 
 def _comparable(c: Checkpoint) -> Checkpoint:
-    counts = {k: v for k, v in sorted(c.counts.items()) if v}
-    return Checkpoint(c.poll_id, c.position, c.version, c.last_position, c.last_as_of,
-                      c.max_as_of, c.final, counts)  # fmt: skip
+    return replace(c, counts={k: v for k, v in sorted(c.counts.items()) if v})
 
 
 async def verify(store: EventStore, *, progress: Progress | None = None) -> list[Difference]:

@@ -12,7 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from projections import TallyProjector, checkpoints
+from tally_log import small_windows
+
+from projections import TallyProjector
 from vote_domain.stores import connect
 
 
@@ -34,5 +36,5 @@ async def main(url: str, schedule: list[list[int]], first: int) -> None:
 if __name__ == "__main__":
     batches = json.loads(Path(sys.argv[2]).read_text())
     if len(sys.argv) > 4:  # a short checkpoint window, so a short log crosses many
-        checkpoints.EVERY = int(sys.argv[4])
+        small_windows(int(sys.argv[4]), dense=3, coarse_windows=4)
     asyncio.run(main(sys.argv[1], batches, int(sys.argv[3])))

@@ -102,5 +102,21 @@ async def all_notifications(store: EventStore) -> list[Notification]:
     return out
 
 
+def small_windows(window: int, dense: int = 2, coarse_windows: int = 4) -> tuple[int, int, int]:
+    """Tally checkpoints over windows of ``window`` positions (so a short log crosses many);
+    the settings they replace, to give back to :func:`restore_windows`."""
+    from projections import checkpoints
+
+    old = (checkpoints.WINDOW, checkpoints.DENSE, checkpoints.COARSE)
+    restore_windows((window, dense, window * coarse_windows))
+    return old
+
+
+def restore_windows(settings: tuple[int, int, int]) -> None:
+    from projections import checkpoints
+
+    checkpoints.WINDOW, checkpoints.DENSE, checkpoints.COARSE = settings
+
+
 def counts_of(tallies: dict[str, Any]) -> dict[str, dict[str, int]]:
     return {pid: dict(t.counts) for pid, t in tallies.items()}

@@ -64,7 +64,9 @@ async def travel_agrees(store: EventStore, app: VoteLog) -> None:
 async def test_rebuild_while_votes_arrive_then_verify(
     store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkpoints, "EVERY", 11)
+    monkeypatch.setattr(checkpoints, "WINDOW", 11)
+    monkeypatch.setattr(checkpoints, "DENSE", 3)
+    monkeypatch.setattr(checkpoints, "COARSE", 55)
     await migrate(store)
     app = LiveApp(store)
     app.projector = TallyProjector(store)

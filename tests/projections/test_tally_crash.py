@@ -79,7 +79,9 @@ async def test_sigkilled_projector_restarted_ends_equal_to_replay(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(checkpoints, "EVERY", EVERY)
+    monkeypatch.setattr(checkpoints, "WINDOW", EVERY)
+    monkeypatch.setattr(checkpoints, "DENSE", 3)
+    monkeypatch.setattr(checkpoints, "COARSE", EVERY * 4)
     await migrate(mysql_store)
     rng = random.Random(20261127)
     log = VoteLog(mysql_store)

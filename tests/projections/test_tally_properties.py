@@ -31,13 +31,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tally_log import VoteLog, all_notifications, counts_of
+from tally_log import VoteLog, all_notifications, counts_of, restore_windows, small_windows
 
 from projections import Tally, TallyProjector, all_tallies, checkpoints, migrate, replay, verify
 from projections.events import decode_notifications
 from projections.fold import LogFold, Tallies
 from projections.logsum import sum_log
 from projections.query import fold_tally_at, tally_at
+from projections.verify import fold_log_with_checkpoints
 from vote_domain.stores import EventStore, MySQLEventStore, SQLiteEventStore
 
 ACTIONS = st.tuples(
@@ -87,12 +88,15 @@ async def scenario(store: EventStore, actions: list[Any], close: bool, data: st.
     duplicates = data.draw(st.lists(st.sampled_from(notes), max_size=len(notes)), "dups")
     delivery = data.draw(st.permutations(notes + duplicates), "order")
     sizes = data.draw(st.lists(st.integers(1, 7), min_size=1, max_size=10), "batch sizes")
-    window = data.draw(st.integers(1, 6), "checkpoint window")
-    saved, checkpoints.EVERY = checkpoints.EVERY, window
+    saved = small_windows(
+        data.draw(st.integers(1, 6), "checkpoint window"),
+        data.draw(st.integers(1, 4), "events that make a window dense"),
+        data.draw(st.integers(1, 4), "windows per coarse checkpoint"),
+    )
     try:
         await project_and_replay(store, log, notes, delivery, sizes, size, in_python)
     finally:
-        checkpoints.EVERY = saved
+        restore_windows(saved)
 
 
 async def travel_agrees(
@@ -100,10 +104,12 @@ async def travel_agrees(
 ) -> None:
     """Time travel from checkpoints equals the oracle at every position and event time."""
     end = await store.max_notification_id() or 0
-    if replayed_into is not None:  # the replay took every complete window of each poll
+    if replayed_into is not None:  # the replay took every checkpoint of the log
         taken = await checkpoints.stored_checkpoints(store, replayed_into)
-        assert {pid for pid, _ in taken} == {
-            str(p.id) for p in log.polls if checkpoints.EVERY <= end
+        _, expected, _ = await fold_log_with_checkpoints(store)
+        assert set(taken) == set(expected)
+        assert {pid for pid, _ in taken} >= {
+            str(p.id) for p in log.polls if checkpoints.COARSE <= end
         }
     times = sorted({t.timestamp for t in decode_notifications(notes)})
     for poll in log.polls:

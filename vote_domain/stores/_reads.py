@@ -74,33 +74,47 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 @dataclass(frozen=True)
 class CountPlan:
-    """One grouped count: the topics to read and the fields to group them by."""
+    """One grouped count: the topics to read, the fields to group them by, and the width of
+    the windows of positions to group them by too (0: none)."""
 
     groupings: tuple[Grouping, ...]
     topics: tuple[str, ...]
     fields: tuple[StateField, ...]
+    window: int = 0
+
+    def window_column(self, division: str) -> str:
+        """The SQL of each event's window end, ``division`` the dialect's integer division
+        operator; empty with no windows."""
+        w = self.window
+        return f", ((notification_id + {w - 1}) {division} {w}) * {w}" if w else ""
 
     def groups(self, rows: Iterable[Sequence[Any]]) -> list[EventGroup]:
-        """Rows ``(topic, *field values, count, max position)`` as each grouping's groups."""
+        """Rows ``(topic, [window end,] *field values, count, max position)`` as each
+        grouping's groups."""
         by_topic = {g.topic: g for g in self.groupings}
         index = {f.path: i for i, f in enumerate(self.fields)}
-        merged: dict[tuple[str, tuple[Any, ...]], list[int]] = {}
+        skip = 2 if self.window else 1
+        merged: dict[tuple[str, int, tuple[Any, ...]], list[int]] = {}
         for row in rows:
-            topic, values, count, last = row[0], row[1:-2], row[-2], row[-1]
+            topic, values, count, last = row[0], row[skip:-2], row[-2], row[-1]
+            window = int(row[1]) if self.window else 0
             grouping = by_topic[topic]
             raw = [values[index[f.path]] for f in grouping.fields]
-            key = (topic, decoded(grouping.fields, raw))
+            key = (topic, window, decoded(grouping.fields, raw))
             found = merged.get(key)
             if found is None:
                 merged[key] = [int(count), int(last)]
             else:
                 found[0] += int(count)
                 found[1] = max(found[1], int(last))
-        return [EventGroup(t, k, n, last) for (t, k), (n, last) in merged.items()]
+        return [EventGroup(t, k, n, last, w) for (t, w, k), (n, last) in merged.items()]
 
 
-def plan_count(groupings: Sequence[Grouping]) -> CountPlan:
-    """The plan of counting ``groupings`` in one query (one grouping per topic)."""
+def plan_count(groupings: Sequence[Grouping], window: int = 0) -> CountPlan:
+    """The plan of counting ``groupings`` in one query (one grouping per topic), per window
+    of ``window`` positions if it is above 0."""
+    if window < 0:
+        raise ValueError(f"a window is a whole number of positions, not {window!r}")
     topics = tuple(g.topic for g in groupings)
     if len(set(topics)) != len(topics):
         raise ValueError("one grouping per topic")
@@ -109,4 +123,4 @@ def plan_count(groupings: Sequence[Grouping]) -> CountPlan:
         for f in g.fields:
             json_path(f)  # refuses what the database cannot group by
             fields.setdefault(f.path, f)
-    return CountPlan(tuple(groupings), topics, tuple(fields.values()))
+    return CountPlan(tuple(groupings), topics, tuple(fields.values()), window)

@@ -120,12 +120,14 @@ class Grouping:
 @dataclass(frozen=True)
 class EventGroup:
     """The events of ``topic`` in a range of the log whose grouped fields hold ``key`` (the
-    values in the order of the grouping's fields): how many, and the greatest position."""
+    values in the order of the grouping's fields): how many, and the greatest position; when
+    counted per window of positions, the end of their window (else 0)."""
 
     topic: str
     key: tuple[Any, ...]
     count: int
     last_position: int
+    window: int = 0
 
 
 class Transaction(ABC):
@@ -302,11 +304,13 @@ class EventStore(ABC):
 
     @abstractmethod
     async def count_events(
-        self, after: int, upto: int, groupings: Sequence[Grouping]
+        self, after: int, upto: int, groupings: Sequence[Grouping], *, window: int = 0
     ) -> list[EventGroup]:
         """The events with positions in (``after``, ``upto``] whose topic has a grouping,
-        counted per topic and values of that grouping's fields. ``upto`` should be a gap-safe
-        position (at most :meth:`max_notification_id`)."""
+        counted per topic and values of that grouping's fields, and with ``window`` > 0 per
+        window of that many positions too (``(end - window, end]``, ``end`` a multiple of
+        ``window``: :attr:`EventGroup.window`), in the same one read of the range. ``upto``
+        should be a gap-safe position (at most :meth:`max_notification_id`)."""
 
     @abstractmethod
     async def field_values(

@@ -40,10 +40,11 @@ def _columns(fields: Sequence[StateField]) -> str:
 
 def count_statement(after: int, upto: int, plan: CountPlan) -> Statement:
     """Rows ``(topic, *field values, count, max position)``, see :meth:`CountPlan.groups`."""
-    group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2))
+    group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2 + bool(plan.window)))
     topics = ",".join(["%s"] * len(plan.topics))
     return (
-        f"SELECT topic{_columns(plan.fields)}, COUNT(*), MAX(notification_id)"
+        f"SELECT topic{plan.window_column('DIV')}{_columns(plan.fields)},"
+        " COUNT(*), MAX(notification_id)"
         f" FROM (SELECT notification_id, topic, {STATE_TEXT} AS s"
         " FROM stored_events FORCE INDEX (PRIMARY)"
         " WHERE notification_id > %s AND notification_id <= %s"

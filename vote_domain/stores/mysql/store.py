@@ -295,9 +295,9 @@ class MySQLEventStore(EventStore):
     # -- reads for projections, run in the database ------------------------------------------
 
     async def count_events(
-        self, after: int, upto: int, groupings: Sequence[Grouping]
+        self, after: int, upto: int, groupings: Sequence[Grouping], *, window: int = 0
     ) -> list[EventGroup]:
-        plan = plan_count(groupings)
+        plan = plan_count(groupings, window)
         upto = min(upto, MAX_POSITION)
         if not plan.topics or upto <= after:
             return []

@@ -29,9 +29,10 @@ def _columns(fields: Sequence[StateField]) -> str:
 def count_statement(after: int, upto: int, plan: CountPlan) -> tuple[str, list[Any]]:
     """The statement (and its parameters) of :func:`count_events`: rows ``(topic, *field
     values, count, max position)``, see :meth:`CountPlan.groups`."""
-    group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2))
+    group_by = ", ".join(str(i) for i in range(1, len(plan.fields) + 2 + bool(plan.window)))
     sql = (
-        f"SELECT topic{_columns(plan.fields)}, COUNT(*), MAX(notification_id)"
+        f"SELECT topic{plan.window_column('/')}{_columns(plan.fields)},"
+        " COUNT(*), MAX(notification_id)"
         " FROM (SELECT notification_id, topic, CAST(state AS TEXT) AS s FROM stored_events"
         " WHERE notification_id > ? AND notification_id <= ?"
         f" AND +topic IN ({','.join('?' * len(plan.topics))})) GROUP BY {group_by}"

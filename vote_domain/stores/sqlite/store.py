@@ -243,9 +243,9 @@ class SQLiteEventStore(EventStore):
         return await self._read(lambda c: ops.max_tracking_id(c, application_name))
 
     async def count_events(
-        self, after: int, upto: int, groupings: Sequence[Grouping]
+        self, after: int, upto: int, groupings: Sequence[Grouping], *, window: int = 0
     ) -> list[EventGroup]:
-        plan = plan_count(groupings)
+        plan = plan_count(groupings, window)
         upto = min(upto, MAX_POSITION)
         return await self._read(lambda c: reads.count_events(c, after, upto, plan))
 
