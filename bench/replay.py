@@ -7,10 +7,12 @@ and 5% retracted later in the log. Then, alternately, twice each (the faster of 
 * ours: :func:`projections.replay` into a new set of tally tables (the database groups each
   range of positions, the deltas are written with the range's checkpoint, then the swap);
 * ``replay-<backend>-vs-sql`` (target 0.9), the limit for that method: the very grouped count
-  replay has the store run on the log (the store's own statement), over the same ranges, two
+  replay has the store run on the log (the store's own statement, per window of positions
+  for the tally checkpoints), over the same ranges, two
   at a time as replay reads them, each on a raw connection of its own (``sqlite3`` /
   aiomysql), every row fetched, nothing else. Ours does a little more: the few poll events of
-  each range are paged and folded in Python, and the deltas written.
+  each range are paged and folded in Python, the groups folded window by window into the
+  tally checkpoints, and the deltas and checkpoints written.
 
 Reference lines, not limits (they do other work: every row decoded in Python): a raw paged
 scan of the log with ``json.loads`` of every state, and on SQLite eventsourcing 9.5's own
@@ -34,7 +36,7 @@ from _common import VoteLog, arguments, baseline, database, measured, mysql_para
 from _common import vote_log as make_log
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
-from projections import replay
+from projections import checkpoints, replay
 from projections.fold import BALLOT_GROUPINGS
 from vote_domain import EventStore, connect, mapper
 from vote_domain.stores._reads import plan_count
@@ -56,7 +58,7 @@ def fold_statement(store: EventStore) -> Statement:
     """The grouped count replay has the store run for each range of positions
     (:meth:`EventStore.count_events` with projections' ballot groupings), as the store builds
     it: the one place that reads the stores' private statement builders."""
-    plan = plan_count(BALLOT_GROUPINGS)
+    plan = plan_count(BALLOT_GROUPINGS, checkpoints.WINDOW)
     build = (
         sqlite_reads.count_statement if store.dialect == "sqlite" else mysql_reads.count_statement
     )

@@ -24,14 +24,15 @@ from projections.events import CLOSED, CREATED, MOVES, POLL, TallyEvent, poll_ke
 from projections.tally import Tally
 from vote_domain.stores import EventGroup, Grouping
 
-__all__ = ["BALLOT_GROUPINGS", "LogFold", "PollTally", "Tallies"]
+__all__ = ["BALLOT_GROUPINGS", "WEIGHTS", "LogFold", "PollTally", "Tallies"]
 
 BALLOT_GROUPINGS: tuple[Grouping, ...] = tuple(
     Grouping(t, (POLL[t], *(f for f, _ in moves))) for t, moves in MOVES.items()
 )
 """What the database counts for the fold in the database: each ballot topic's events per
 poll and per value of each option field the counting rule names."""
-_WEIGHTS: dict[str, tuple[int, ...]] = {t: tuple(w for _, w in m) for t, m in MOVES.items()}
+WEIGHTS: dict[str, tuple[int, ...]] = {t: tuple(w for _, w in m) for t, m in MOVES.items()}
+"""By ballot topic, the weight of each option field of :data:`BALLOT_GROUPINGS`' keys."""
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Tallies:
         events = 0
         for g in groups:
             poll = self.poll(poll_key(g.key[0]))
-            for option, weight in zip(g.key[1:], _WEIGHTS[g.topic], strict=True):
+            for option, weight in zip(g.key[1:], WEIGHTS[g.topic], strict=True):
                 poll.count(option, weight * g.count)
             poll.seen(g.last_position, None)
             events += g.count
