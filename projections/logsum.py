@@ -1,15 +1,16 @@
 """Summing the log for replay: per range of positions, the change to every tally, folded by
 the database.
 
-Each range's ballot events are counted by the store per poll, option field and window of
-positions (:meth:`EventStore.count_events` with :data:`projections.fold.BALLOT_GROUPINGS`, the
-counting rule's fold in the database); the rare poll events come back as notifications
-(``select_notifications`` with their topics) and are folded in Python; each poll's newest
-time in the range is read by position (:meth:`EventStore.field_values`). Consecutive ranges
-are summed at once, ``READERS`` at a time, each call on a connection of the store's own (its
-pool, its reader threads), and handed out in order. A range never passes the position the
-caller took from :meth:`EventStore.max_notification_id` (gap-safe), so nothing still being
-committed is summed.
+Each range's ballot events are counted by the store per poll and option field, and per
+window of positions for the tally checkpoints (:meth:`EventStore.count_events` with
+:data:`projections.fold.BALLOT_GROUPINGS`, the counting rule's fold in the database); the
+rare poll events come back as notifications (``select_notifications`` with their topics) and
+are folded in Python; each poll's newest time in the range is read by position
+(:meth:`EventStore.field_values`). Consecutive ranges are summed at once, ``READERS`` at a
+time, each call on a connection of the store's own (its pool, its reader threads), and
+handed out in order. A range never passes the position the caller took from
+:meth:`EventStore.max_notification_id` (gap-safe), so nothing still being committed is
+summed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 
-from projections import checkpoints
 from projections.events import (
     POLL_TOPICS,
     TIMESTAMP,
@@ -37,9 +37,8 @@ READERS = 2
 
 class RangeSum(Tallies):
     """The change to every tally of the log positions in (``after``, ``upto``]; and what it
-    was summed from: the ballot events' groups per window of
-    :data:`projections.checkpoints.WINDOW` positions and the poll events, for the tally
-    checkpoints."""
+    was summed from: the ballot events' groups (per window of positions if asked) and the
+    poll events."""
 
     def __init__(self, after: int, upto: int) -> None:
         super().__init__()
@@ -50,9 +49,11 @@ class RangeSum(Tallies):
         self.poll_events: list[TallyEvent] = []
 
 
-async def _summed(store: EventStore, after: int, upto: int, page_size: int) -> RangeSum:
+async def _summed(
+    store: EventStore, after: int, upto: int, page_size: int, window: int
+) -> RangeSum:
     d = RangeSum(after, upto)
-    d.groups = await store.count_events(after, upto, BALLOT_GROUPINGS, window=checkpoints.WINDOW)
+    d.groups = await store.count_events(after, upto, BALLOT_GROUPINGS, window=window)
     d.events = d.add_groups(d.groups)
     position = after
     while position < upto:
@@ -76,17 +77,24 @@ async def _summed(store: EventStore, after: int, upto: int, page_size: int) -> R
 
 
 async def sum_log(
-    store: EventStore, after: int, upto: int, size: int, page_size: int = 5000
+    store: EventStore,
+    after: int,
+    upto: int,
+    size: int,
+    page_size: int = 5000,
+    *,
+    per_window: int = 0,
 ) -> AsyncIterator[RangeSum]:
     """The sums of (``after``, ``upto``] in consecutive ranges of ``size`` positions, in
-    order, the last ending at ``upto``; the next ranges are summed meanwhile."""
+    order, the last ending at ``upto``; the next ranges are summed meanwhile. With
+    ``per_window``, each range's groups are also counted per window of that many positions."""
     todo = iter([(a, min(a + size, upto)) for a in range(after, upto, size)])
     window: deque[asyncio.Task[RangeSum]] = deque()
 
     def start() -> None:
         r = next(todo, None)
         if r is not None:
-            window.append(asyncio.ensure_future(_summed(store, *r, page_size)))
+            window.append(asyncio.ensure_future(_summed(store, *r, page_size, per_window)))
 
     for _ in range(READERS):
         start()

@@ -17,13 +17,13 @@ brings over from the old set whatever the live projector applied that the new se
 a higher version there, read from the store), and points readers and the projector at the new
 set. The old set is kept, ``retired``, until dropped.
 
-Tally checkpoints (:mod:`projections.checkpoints`) come from the same sums: the store
-counts each range per window of positions too, a :class:`CheckpointFold` carries every
-poll's running tally through the windows in order and takes the checkpoints it passes,
-written with the range's deltas in its transaction; the windows still open when the replay
-ends are closed before the swap. An interrupted replay resumes the fold from the set's
-tallies (a window it was in the middle of gets its rule (b) checkpoint only; the live
-projector writes any other the next time the poll has votes).
+Tally checkpoints (:mod:`projections.checkpoints`) are rebuilt before the swap by a second
+pass over the log (:func:`build_checkpoints`): the store counts each range per poll, option
+and window of positions, and a :class:`CheckpointFold` carries every poll's running tally
+through the windows in order and takes the checkpoints it passes. It is a pass of its own
+so that the tallies' rebuild stays the one grouped count per range it was; it costs about as
+much again as that rebuild on a log of many polls (a group per poll and window), and is
+re-run whole (inserting what is missing) by a replay that resumes.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from projections import checkpoints as checkpoint_rules
 from projections.checkpoints import (
     Checkpoint,
     CheckpointFold,
@@ -43,7 +44,6 @@ from projections.checkpoints import (
 )
 from projections.events import TallyEvent
 from projections.logsum import RangeSum, sum_log
-from projections.query import all_tallies
 from projections.schema import (
     INITIAL_SET,
     create_set,
@@ -56,7 +56,7 @@ from projections.sql import TallySQL, check_set_name
 from projections.swap import swap_in
 from vote_domain.stores.base import EventGroup, EventStore
 
-__all__ = ["Progress", "ReplayResult", "fold_into_set", "replay"]
+__all__ = ["Progress", "ReplayResult", "build_checkpoints", "fold_into_set", "replay"]
 
 Progress = Callable[[int, int], None]
 """Called with (events read so far, events to read in all as far as known)."""
@@ -74,20 +74,14 @@ class ReplayResult:
     position: int
 
 
-async def _flush(
-    store: EventStore, sql: TallySQL, name: str, batch: RangeSum, taken: list[Checkpoint]
-) -> None:
-    """Write ``batch``, the tally checkpoints ``taken`` in it and the set's checkpoint (its
-    end) in one transaction."""
+async def _flush(store: EventStore, sql: TallySQL, name: str, batch: RangeSum) -> None:
+    """Write ``batch`` and the checkpoint (its end) in one transaction."""
     counts, polls = batch.count_rows(), batch.poll_rows()
-    taken = await with_times(store, taken)
     async with store.transaction() as tx:
         if counts:
             await tx.executemany(sql.upsert_counts(name, 1), counts)
         if polls:
             await tx.executemany(sql.upsert_polls(name, 1), polls)
-        if taken:
-            await tx.executemany(sql.insert_checkpoints(name), [c.row() for c in taken])
         await tx.execute(sql.update_set(), ("building", batch.upto, name))
 
 
@@ -104,17 +98,23 @@ def _windows_of(fold: CheckpointFold, batch: RangeSum) -> list[Checkpoint]:
     return fold.finish(complete_upto(batch.upto))
 
 
-async def resumed_fold(store: EventStore, name: str) -> CheckpointFold:
-    """A checkpoint fold continuing from set ``name``'s tallies (empty for a new set)."""
+async def build_checkpoints(
+    store: EventStore,
+    name: str,
+    upto: int,
+    *,
+    page_size: int = 5000,
+    flush_every: int = 100_000,
+) -> int:
+    """Every tally checkpoint of the log up to ``upto`` (a gap-safe position) into set
+    ``name``, from grouped counts per window (see the module docstring); how many."""
     fold = CheckpointFold()
-    for pid, tally in (await all_tallies(store, name)).items():
-        poll = fold.poll(pid)
-        poll.counts = dict(tally.counts)
-        poll.total = tally.total
-        poll.position, poll.as_of, poll.final = tally.position, tally.as_of, tally.final
-        poll.version = 2 if tally.final else 1
-        fold.resume(pid, tally.position)
-    return fold
+    written = 0
+    window = checkpoint_rules.WINDOW
+    async for part in sum_log(store, 0, upto, flush_every, page_size, per_window=window):
+        written += await insert(store, name, await with_times(store, _windows_of(fold, part)))
+    rest = fold.finish(complete_upto(upto))
+    return written + await insert(store, name, await with_times(store, rest))
 
 
 async def fold_into_set(
@@ -124,14 +124,10 @@ async def fold_into_set(
     page_size: int = 5000,
     flush_every: int = 100_000,
     progress: Progress | None = None,
-    windows: CheckpointFold | None = None,
 ) -> tuple[int, int]:
     """Fold the log after set ``name``'s checkpoint into it, up to the end of the log as it
-    is now, ``flush_every`` positions per transaction, with the tally checkpoints ``windows``
-    (by default one resumed from the set) passes; (events folded, new checkpoint)."""
+    is now, ``flush_every`` positions per transaction; (events folded, new checkpoint)."""
     sql = sql_for(store)
-    if windows is None:
-        windows = await resumed_fold(store, name)
     info = next(s for s in await list_sets(store) if s.name == name)
     start = position = info.checkpoint
     end = max(await store.max_notification_id() or 0, position)
@@ -143,8 +139,7 @@ async def fold_into_set(
             # Written in the background while the next range is summed.
             if pending is not None:
                 await pending
-            taken = _windows_of(windows, deltas)
-            pending = asyncio.create_task(_flush(store, sql, name, deltas, taken))
+            pending = asyncio.create_task(_flush(store, sql, name, deltas))
             position, events = deltas.upto, events + deltas.events
             if progress is not None:
                 progress(position - start, total)
@@ -184,29 +179,27 @@ async def replay(
     progress: Progress | None = None,
     swap: bool = True,
     catch_up_passes: int = 5,
+    checkpoints: bool = True,
 ) -> ReplayResult:
     """Rebuild every tally from the log into set ``into`` (default: the inactive one of
-    blue/green, rebuilt from scratch), resuming a build that was interrupted, then catch up
-    and, if ``swap``, make it the active set. The replaced set is kept (``retired``)."""
+    blue/green, rebuilt from scratch), resuming a build that was interrupted, then catch up,
+    build its tally checkpoints (unless ``checkpoints`` is false: the live projector writes
+    them as polls get votes) and, if ``swap``, make it the active set. The replaced set is
+    kept (``retired``)."""
     await migrate(store)
     name = await _target(store, into)
     await create_set(store, name)
-    windows = await resumed_fold(store, name)
     events, position = await fold_into_set(
-        store,
-        name,
-        page_size=page_size,
-        flush_every=flush_every,
-        progress=progress,
-        windows=windows,
+        store, name, page_size=page_size, flush_every=flush_every, progress=progress
     )
     for _ in range(catch_up_passes):
         more, position = await fold_into_set(
-            store, name, page_size=page_size, flush_every=flush_every, windows=windows
+            store, name, page_size=page_size, flush_every=flush_every
         )
         events += more
         if more < page_size:
             break
-    await insert(store, name, await with_times(store, windows.finish(complete_upto(position))))
+    if checkpoints:
+        await build_checkpoints(store, name, position, page_size=page_size, flush_every=flush_every)
     replaced = await swap_in(store, name) if swap else None
     return ReplayResult(name, replaced, events, position)
