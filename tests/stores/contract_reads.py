@@ -71,6 +71,28 @@ class ReadsContract:
         unknown = Grouping("no.such:Topic", (LABEL,))
         assert await store.count_events(0, b_upper, [unknown]) == []
 
+    async def test_count_events_per_window_of_positions(self, store: EventStore) -> None:
+        g = uuid4()
+        a = Thing()
+        for _ in range(5):
+            a.noted(g, "x")
+        created, *noted = await save(store, a)  # positions p .. p+5
+        by_group = [Grouping(NOTED, (GROUP,))]
+        groups = await store.count_events(created - 1, noted[-1], by_group, window=2)
+        expected: dict[int, tuple[int, int]] = {}
+        for position in noted:
+            end = -(-position // 2) * 2
+            count, _ = expected.get(end, (0, 0))
+            expected[end] = (count + 1, position)
+        assert {(x.window, x.key, x.count, x.last_position) for x in groups} == {
+            (end, (g,), count, last) for end, (count, last) in expected.items()
+        }
+        # Without windows, one group (window 0), as before.
+        (whole,) = await store.count_events(created - 1, noted[-1], by_group)
+        assert (whole.window, whole.count, whole.last_position) == (0, 5, noted[-1])
+        with pytest.raises(ValueError, match="window"):
+            await store.count_events(0, 10, by_group, window=-1)
+
     async def test_count_events_reads_integers_and_tells_null_from_text(
         self, store: EventStore
     ) -> None:
