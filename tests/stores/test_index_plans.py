@@ -55,3 +55,29 @@ async def test_mysql_topic_and_group_reads_range_their_index(
     (row,) = await _plan(mysql_store, group)
     assert row[5] == "stored_events_group" and row[3] == "range", row
     assert "filesort" not in str(row[-1]), row
+
+
+async def test_group_migration_files_an_existing_log(store: EventStore) -> None:
+    """``events`` migration 2 on a log written before it: every event already there is
+    filed under its group (the index is built from the rows, not only kept for new ones)."""
+    from uuid import uuid4
+
+    from eventsourcing.persistence import StoredEvent
+
+    poll = uuid4()
+    state = b'{"poll_id": {"_type_": "uuid_hex", "_data_": "%s"}}' % poll.hex.encode()
+    async with store.transaction() as tx:  # back to the schema of events version 1
+        if store.dialect == "sqlite":
+            await tx.execute("DROP INDEX stored_events_group")
+            await tx.execute("ALTER TABLE stored_events DROP COLUMN event_group")
+        else:
+            await tx.execute("ALTER TABLE stored_events DROP KEY stored_events_group")
+            await tx.execute("ALTER TABLE stored_events DROP COLUMN event_group")
+        await tx.execute("DELETE FROM schema_migrations WHERE component = 'events' AND version = 2")
+    positions = await store.insert_events(
+        [StoredEvent(uuid4(), 1, "t:Voted", state), StoredEvent(poll, 1, "t:Made", b"{}")]
+    )
+    applied = await store.migrate()
+    assert [(m.component, m.version) for m in applied] == [("events", 2)]
+    found = await store.select_group(poll, None, 10)
+    assert [n.id for n in found] == sorted(positions or [])
