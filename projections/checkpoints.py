@@ -315,11 +315,13 @@ async def advance_polls(
     async with store.transaction() as tx:
         name = await active_set(tx, sql)
         last = await _last(tx, sql, name, sorted(wanted))
-    due = [
-        pid
-        for pid, position in sorted(wanted.items())
-        if complete_upto(position) > (last[pid].position if pid in last else 0)
-    ]
+    due: list[str] = []
+    for pid, position in sorted(wanted.items()):
+        reached = last[pid].position if pid in last else 0
+        if complete_upto(position) > reached:
+            due.append(pid)
+        else:  # (another process took them)
+            examined[pid] = reached
     if not due:
         return 0
     upto = await store.max_notification_id() or 0  # gap-safe: windows below it are final
