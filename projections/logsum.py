@@ -54,14 +54,18 @@ async def _summed(
 ) -> RangeSum:
     d = RangeSum(after, upto)
     d.groups = await store.count_events(after, upto, BALLOT_GROUPINGS, window=window)
-    d.events = d.add_groups(d.groups)
+    if window:  # (for the checkpoints: the groups and poll events are what is wanted)
+        d.events = sum(g.count for g in d.groups)
+    else:
+        d.events = d.add_groups(d.groups)
     position = after
     while position < upto:
         page = await store.select_notifications(
             position, page_size, upto, POLL_TOPICS, inclusive_of_start=False
         )
         for event in decode_notifications(page):
-            d.apply(event)
+            if not window:
+                d.apply(event)
             d.poll_events.append(event)
             d.events += 1
         if len(page) < page_size:
@@ -87,7 +91,8 @@ async def sum_log(
 ) -> AsyncIterator[RangeSum]:
     """The sums of (``after``, ``upto``] in consecutive ranges of ``size`` positions, in
     order, the last ending at ``upto``; the next ranges are summed meanwhile. With
-    ``per_window``, each range's groups are also counted per window of that many positions."""
+    ``per_window``, each range's groups are counted per window of that many positions too,
+    and only kept (:attr:`RangeSum.groups`, :attr:`RangeSum.poll_events`), not summed."""
     todo = iter([(a, min(a + size, upto)) for a in range(after, upto, size)])
     window: deque[asyncio.Task[RangeSum]] = deque()
 
