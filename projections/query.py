@@ -1,14 +1,15 @@
 """Reading tallies: the current ones from the active set, and any poll's as of the past.
 
 Time travel (:func:`tally_at`) starts from the poll's latest tally checkpoint at or before
-the asked position and time (:mod:`projections.checkpoints`: two single-row index reads) and
-folds the poll's events after it, read from the store's group index
-(:meth:`EventStore.select_group`): at most one checkpoint window of the poll's events, plus
-those the projector has not checkpointed yet, plus -- for a time -- the poll's events within
-:data:`CLOCK_SKEW` after it; never another poll's events, so the cost does not grow with the
-log. It gives exactly what :func:`fold_tally_at` gives, the reference fold of the log from
-the poll's creation (kept as the oracle of the property tests), as long as event times run
-out of position order by less than :data:`CLOCK_SKEW`, which both assume.
+the asked position, and whose last event is :data:`CLOCK_SKEW` before the asked time
+(:mod:`projections.checkpoints`: at most three single-row index reads), and folds the poll's
+events after it, read from the store's group index (:meth:`EventStore.select_group`): fewer
+than the bound that module states, plus those the projector has not checkpointed yet, plus
+-- for a time -- the poll's events within :data:`CLOCK_SKEW` around it; never another poll's
+events, so the cost does not grow with the log. It gives exactly what :func:`fold_tally_at`
+gives, the reference fold of the log from the poll's creation (kept as the oracle of the
+property tests), as long as event times run out of position order by less than
+:data:`CLOCK_SKEW`, which both assume.
 """
 
 from __future__ import annotations
