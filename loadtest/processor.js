@@ -1,13 +1,20 @@
-// Artillery processor for votes.yml: random users, the Cognito sign-up (SignUp + InitiateAuth
-// over Cognito's JSON protocol, the same bytes for the local /cognito endpoint and for
-// cognito-idp.<region>.amazonaws.com), the choice of a random open poll and option, and a
-// precise record of every vote the API accepted.
+// Artillery processor for votes.yml, both scenarios:
+//   "sign up and vote" (the workshop's): a random user signs up (SignUp + InitiateAuth over
+//     Cognito's JSON protocol, the same bytes for the local /cognito endpoint and for
+//     cognito-idp.<region>.amazonaws.com) with a random e-mail as the username and a
+//     human-readable `name`, registers under that name and votes in a random open poll;
+//   "provisioned voter": a user from the payload file the runner's setup step wrote (signed in
+//     already; its access token refreshed with REFRESH_TOKEN_AUTH when it is about to expire)
+//     registers, lists the polls, votes in the next poll it has not voted in, reads the results.
+// Both keep a precise record of every vote the API accepted.
 //
 // Environment (all optional; the runner sets them):
 //   VOTES_LOADTEST_LEDGER   file that receives one line per accepted vote (HTTP 201):
 //                           "<pollId>\t<option>\t<username>\n"
 //   VOTES_LOADTEST_TIMINGS  file that receives one line per HTTP response:
 //                           "<end epoch ms>\t<request name>\t<status>\t<ms to first byte>\n"
+//   VOTES_LOADTEST_POLL_OFFSET  provisioned: how many polls each user may already have voted
+//                           in (earlier runs on the same payload); this run starts after them
 'use strict';
 
 const crypto = require('crypto');
@@ -19,8 +26,12 @@ const EXPECTED = {
   cognito_login: [200],
   register_voter: [200, 201],
   list_polls: [200],
-  cast_vote: [201]
+  cast_vote: [201],
+  read_results: [200]
 };
+
+/** A provisioned access token this close to expiry (seconds) is refreshed before use. */
+const REFRESH_MARGIN_S = 60;
 
 const appendFd = (envName) => {
   const file = process.env[envName];
@@ -51,14 +62,21 @@ const cognitoRequest = (requestParams, payload) => {
   delete requestParams.json;
 };
 
+/** A random e-mail (the pool's username) and a human-readable name for a new user. */
+const newPerson = () => ({
+  email: `load-tester-${randomId().toLowerCase()}@loadtest.example.com`,
+  name: `Load Tester ${1000 + crypto.randomInt(9000)}`
+});
+
 /** Function step: a fresh random identity for this virtual user. */
 function newUser(context, events, done) {
-  const id = randomId();
-  context.vars.username = `lt-${id}`.toLowerCase();
-  // Satisfies Cognito's default password policy (upper, lower, digit, symbol, length >= 8).
+  const { email, name } = newPerson();
+  // E-mail is the username (the pool's UsernameAttributes: [email]); `name` is the display name.
+  context.vars.username = email;
+  context.vars.email = email;
+  context.vars.displayName = name;
+  // Satisfies the pool's password policy (upper, lower, digit, and a symbol, length >= 8).
   context.vars.password = `Lt!${crypto.randomBytes(12).toString('hex')}Z9`;
-  context.vars.email = `${context.vars.username}@loadtest.example.com`;
-  context.vars.displayName = `Load Tester ${id.slice(0, 6)}`;
   return done();
 }
 
@@ -66,9 +84,12 @@ function newUser(context, events, done) {
 function signUpBody(requestParams, context, events, done) {
   cognitoRequest(requestParams, {
     ClientId: context.vars.clientId,
-    Username: context.vars.email, // the pool's username is the e-mail (deploy/cognito.yml)
+    Username: context.vars.email,
     Password: context.vars.password,
-    UserAttributes: [{ Name: 'name', Value: context.vars.displayName }]
+    UserAttributes: [
+      { Name: 'email', Value: context.vars.email },
+      { Name: 'name', Value: context.vars.displayName }
+    ]
   });
   return done();
 }
@@ -138,6 +159,110 @@ function recordVote(requestParams, res, context, events, done) {
   return done();
 }
 
+// -- provisioned users -------------------------------------------------------------------------
+
+/** Access tokens refreshed in this worker, by e-mail: each user is refreshed once per expiry. */
+const refreshed = new Map();
+/** Votes each user cast in this run, by e-mail (Artillery gives each worker its own rows). */
+const votesBy = new Map();
+
+const pollOffset = () => {
+  const value = Number.parseInt(process.env.VOTES_LOADTEST_POLL_OFFSET || '0', 10);
+  return Number.isFinite(value) && value > 0 ? value : 0;
+};
+
+/** InitiateAuth REFRESH_TOKEN_AUTH: { accessToken, expiresAt } (epoch seconds). */
+async function refreshToken(cognitoEndpoint, clientId, token, fetchImpl = fetch) {
+  const res = await fetchImpl(cognitoEndpoint, {
+    method: 'POST',
+    headers: {
+      'X-Amz-Target': 'AWSCognitoIdentityProviderService.InitiateAuth',
+      'Content-Type': 'application/x-amz-json-1.1'
+    },
+    body: JSON.stringify({
+      ClientId: clientId,
+      AuthFlow: 'REFRESH_TOKEN_AUTH',
+      AuthParameters: { REFRESH_TOKEN: token }
+    })
+  });
+  const body = await res.json().catch(() => ({}));
+  const result = body.AuthenticationResult;
+  if (res.status !== 200 || !result || !result.AccessToken) {
+    throw new Error(`REFRESH_TOKEN_AUTH answered ${res.status} ${body.__type || 'no_code'}`);
+  }
+  return {
+    accessToken: result.AccessToken,
+    expiresAt: Date.now() / 1000 + Number(result.ExpiresIn || 3600)
+  };
+}
+
+/**
+ * The access token to use for a provisioned user: the payload's, or a refreshed one when it
+ * expires within REFRESH_MARGIN_S. `vars` holds the payload row and the Cognito variables.
+ */
+async function currentToken(vars, now = Date.now() / 1000, refresh = refreshToken) {
+  const known = refreshed.get(vars.email) || {
+    accessToken: String(vars.accessToken),
+    expiresAt: Number(vars.expiresAt)
+  };
+  if (known.expiresAt - now > REFRESH_MARGIN_S) {
+    return { ...known, refreshed: false };
+  }
+  const fresh = await refresh(vars.cognitoEndpoint, vars.clientId, String(vars.refreshToken));
+  refreshed.set(vars.email, fresh);
+  return { ...fresh, refreshed: true };
+}
+
+/** Function step: this virtual user is the payload row's user, with a valid access token. */
+function provisionedUser(context, events, done) {
+  if (!context.vars.email || !context.vars.refreshToken) {
+    return done(new Error('no payload row: the provisioned scenario needs the setup step'));
+  }
+  context.vars.displayName = context.vars.name;
+  currentToken(context.vars).then(
+    (token) => {
+      if (token.refreshed) {
+        events.emit('counter', 'tokens.refreshed', 1);
+      }
+      context.vars.accessToken = token.accessToken;
+      return done();
+    },
+    (err) => done(err)
+  );
+}
+
+/**
+ * Which open poll a provisioned user votes in next: polls sorted by id, the user's slot plus
+ * the votes it cast before (offset + this run's count) picks one it has not voted in, so no
+ * vote is refused as already cast. Null when the user has voted in every poll.
+ */
+function assignedPoll(polls, slot, castBefore) {
+  if (castBefore >= polls.length) {
+    return null;
+  }
+  const ordered = [...polls].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return ordered[(Number(slot) + castBefore) % ordered.length];
+}
+
+/** afterResponse on GET /polls (provisioned): the user's next poll and a random option. */
+function pickAssignedPoll(requestParams, res, context, events, done) {
+  const open = pollsOf(parseBody(res)).filter(
+    (poll) => poll && poll.is_open !== false && Array.isArray(poll.options) && poll.options.length
+  );
+  const email = context.vars.email;
+  const cast = votesBy.get(email) || 0;
+  const poll = assignedPoll(open, context.vars.slot, pollOffset() + cast);
+  if (poll === null) {
+    return done(
+      new Error(`payload exhausted: ${email} voted in all ${open.length} polls (more --users)`)
+    );
+  }
+  votesBy.set(email, cast + 1);
+  context.vars.pollId = poll.id;
+  context.vars.option = pick(poll.options);
+  return done();
+}
+
 /** Scenario-level afterResponse: log the timing and fail the user on an unexpected status. */
 function checkStatus(requestParams, res, context, events, done) {
   const name = requestParams.name || requestParams.url;
@@ -158,7 +283,13 @@ function checkStatus(requestParams, res, context, events, done) {
 }
 
 module.exports = {
+  newPerson,
   newUser,
+  provisionedUser,
+  currentToken,
+  refreshToken,
+  assignedPoll,
+  pickAssignedPoll,
   signUpBody,
   loginBody,
   rememberTokens,

@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     local identity provider behaves as it says (sign-in attribute, case sensitivity, password
     policy, user-existence errors, token validity, groups) and /config.json gives the client
     its password policy. Point it at a copy to try another pool configuration."""
+    jwks_url: str | None = None
+    """The local app only: the signing keys (a JWKS URL) of an external user pool whose access
+    tokens the API trusts instead of the local IdP's -- e.g. moto's
+    ``http://127.0.0.1:<port>/<pool id>/.well-known/jwks.json`` or a real pool's
+    ``https://cognito-idp.<region>.amazonaws.com/<pool id>/.well-known/jwks.json`` -- with
+    ``issuer`` and ``user_pool_client_id`` set to that pool's (the load test's AWS path runs
+    this way against moto). The local IdP still answers at /cognito."""
+    jwks_required_scope: str | None = None
+    """With ``jwks_url``: the scope the external pool's access tokens must carry (default: the
+    API's own, ``votes/api``, which the pool's pre token generation trigger adds). moto runs no
+    trigger, so a test against moto names Cognito's ``aws.cognito.signin.user.admin``."""
 
     # -- local app -----------------------------------------------------------------------------
     public_url: str | None = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-__all__ = ["Cognito", "VotesApi", "random_password", "tally_counts"]
+__all__ = ["Cognito", "CognitoError", "VotesApi", "random_password", "tally_counts"]
 
 AMZ_JSON = "application/x-amz-json-1.1"
 
@@ -24,43 +25,58 @@ class CognitoError(RuntimeError):
 
 @dataclass
 class Cognito:
-    """Cognito's JSON protocol: the same calls for the local /cognito endpoint and AWS."""
+    """Cognito's JSON protocol on a public app client (no secret): the same calls for the local
+    /cognito endpoint and AWS. E-mail is the username; ``name`` is the display name."""
 
     endpoint: str
     client_id: str
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30), repr=False)
 
     def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         headers = {
             "X-Amz-Target": f"AWSCognitoIdentityProviderService.{action}",
             "Content-Type": AMZ_JSON,
         }
-        response = httpx.post(self.endpoint, json=payload, headers=headers, timeout=30)
+        response = self.http.post(self.endpoint, content=json.dumps(payload), headers=headers)
         body = response.json() if response.content else {}
         if response.status_code != 200:
             raise CognitoError(f"{action} answered {response.status_code}: {body}")
-        return body
+        return dict(body)
 
-    def sign_up(self, username: str, password: str) -> None:
+    def sign_up(self, email: str, password: str, name: str) -> None:
         self.call(
             "SignUp",
             {
                 "ClientId": self.client_id,
-                "Username": username,  # an e-mail: the pool's username (deploy/cognito.yml)
+                "Username": email,
                 "Password": password,
-                "UserAttributes": [{"Name": "name", "Value": "Load test admin"}],
+                "UserAttributes": [
+                    {"Name": "email", "Value": email},
+                    {"Name": "name", "Value": name},
+                ],
             },
         )
 
-    def access_token(self, username: str, password: str) -> str:
+    def sign_in(self, email: str, password: str) -> dict[str, Any]:
+        """``InitiateAuth`` ``USER_PASSWORD_AUTH``: the ``AuthenticationResult``."""
+        return self._auth("USER_PASSWORD_AUTH", {"USERNAME": email, "PASSWORD": password})
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """``InitiateAuth`` ``REFRESH_TOKEN_AUTH``: a new access token (no new refresh token)."""
+        return self._auth("REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token})
+
+    def access_token(self, email: str, password: str) -> str:
+        return str(self.sign_in(email, password)["AccessToken"])
+
+    def _auth(self, flow: str, parameters: dict[str, str]) -> dict[str, Any]:
         body = self.call(
             "InitiateAuth",
-            {
-                "ClientId": self.client_id,
-                "AuthFlow": "USER_PASSWORD_AUTH",
-                "AuthParameters": {"USERNAME": username, "PASSWORD": password},
-            },
+            {"ClientId": self.client_id, "AuthFlow": flow, "AuthParameters": parameters},
         )
-        return str(body["AuthenticationResult"]["AccessToken"])
+        result = body.get("AuthenticationResult")
+        if not isinstance(result, dict) or "AccessToken" not in result:
+            raise CognitoError(f"InitiateAuth {flow} returned no tokens: {sorted(body)}")
+        return result
 
 
 def tally_counts(body: dict[str, Any]) -> dict[str, int]:

@@ -43,19 +43,24 @@ class ArtilleryRun:
 def run_artillery(
     *,
     environment: str,
+    scenario: str,
     target: str,
     variables: dict[str, str],
     overrides: dict[str, Any],
     report: Path,
     log: Path,
     extra_env: dict[str, str],
+    echo: bool = True,
 ) -> ArtilleryRun:
-    """Run votes.yml to completion, echoing Artillery's output and keeping a copy in ``log``."""
+    """Run ``scenario`` of votes.yml to completion, echoing Artillery's output (unless ``echo``
+    is false) and keeping a copy in ``log``."""
     cmd = [
         str(LOADTEST_DIR / "node_modules" / ".bin" / "artillery"),
         "run",
         "--environment",
         environment,
+        "--scenario-name",
+        scenario,
         "--target",
         target,
         "--variables",
@@ -78,7 +83,8 @@ def run_artillery(
         for line in proc.stdout:
             now = time.time()
             out.write(line)
-            sys.stdout.write(line)
+            if echo:
+                sys.stdout.write(line)
             match = PHASE_STARTED.match(line)
             if match:
                 run.phases.append((match["name"], now))

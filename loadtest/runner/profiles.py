@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
-__all__ = ["PROFILES", "describe", "overrides_for"]
+__all__ = [
+    "PROFILES",
+    "PROVISIONED",
+    "SCENARIOS",
+    "describe",
+    "overrides_for",
+    "planned_users",
+    "step_overrides",
+]
+
+# The scenario of votes.yml each kind of profile runs (Artillery's --scenario-name).
+SCENARIOS = {"workshop": "sign up and vote", "provisioned": "provisioned voter"}
 
 # `full` is also what votes.yml declares (a test keeps the two equal), so that Artillery run by
 # hand does the full test; run.py always passes the chosen profile with --overrides.
+# `full` and `smoke` run the workshop's scenario (every virtual user signs up), `api-full` and
+# `api-smoke` the provisioned one.
 PROFILES: dict[str, dict[str, Any]] = {
     # Peaks below the local app's knee on a shared 2-core machine (~10 new users/s, each one a
     # sign-up and a sign-in with argon2 and RS256 in the same process as the API; see README).
@@ -44,7 +58,42 @@ PROFILES: dict[str, dict[str, Any]] = {
             "maxErrorRate": 0,
         },
     },
+    # Provisioned users (the setup step signed them in): the phases drive only the API, four
+    # requests a virtual user (register, list, vote, results). The same shape, at API rates.
+    "api-full": {
+        "phases": [
+            {"name": "warm-up ramp", "duration": 60, "arrivalRate": 10, "rampTo": 50},
+            {"name": "steady ramp", "duration": 60, "arrivalRate": 50, "rampTo": 100},
+            {"name": "peak ramp", "duration": 60, "arrivalRate": 100, "rampTo": 150},
+            {"name": "wind-down", "duration": 30, "arrivalRate": 150, "rampTo": 10},
+        ],
+        "ensure": {
+            "thresholds": [
+                {"http.response_time.p99": 2000},
+                {"plugins.metrics-by-endpoint.response_time.cast_vote.p99": 500},
+            ],
+            "maxErrorRate": 1,
+        },
+    },
+    # CI: a few seconds of the provisioned scenario; no error allowed.
+    "api-smoke": {
+        "phases": [
+            {"name": "warm-up ramp", "duration": 3, "arrivalRate": 2, "rampTo": 5},
+            {"name": "steady ramp", "duration": 3, "arrivalRate": 5, "rampTo": 8},
+            {"name": "peak ramp", "duration": 3, "arrivalRate": 8, "rampTo": 10},
+            {"name": "wind-down", "duration": 2, "arrivalRate": 10, "rampTo": 2},
+        ],
+        "ensure": {
+            "thresholds": [
+                {"http.response_time.p99": 5000},
+                {"plugins.metrics-by-endpoint.response_time.cast_vote.p99": 2000},
+            ],
+            "maxErrorRate": 0,
+        },
+    },
 }
+PROVISIONED = frozenset({"api-full", "api-smoke"})
+"""Profiles of the provisioned scenario; the others run the workshop's sign-up scenario."""
 
 
 def overrides_for(profile: str, scale: float = 1.0) -> dict[str, Any]:
@@ -54,6 +103,21 @@ def overrides_for(profile: str, scale: float = 1.0) -> dict[str, Any]:
         for key in ("arrivalRate", "rampTo"):
             phase[key] = max(1, round(phase[key] * scale))
     return {"config": config}
+
+
+def step_overrides(rate: int, duration: int) -> dict[str, Any]:
+    """One knee step: ``rate`` new virtual users per second for ``duration`` seconds, with no
+    `ensure` check of Artillery's own (the knee search judges the step)."""
+    phase = {"name": f"step {rate}/s", "duration": duration, "arrivalRate": rate}
+    return {"config": {"phases": [phase], "ensure": {"thresholds": [], "maxErrorRate": 100}}}
+
+
+def planned_users(overrides: dict[str, Any]) -> int:
+    """How many virtual users the phases of an overrides document start (ramps are linear)."""
+    total = 0.0
+    for p in overrides["config"]["phases"]:
+        total += p["duration"] * (p["arrivalRate"] + p.get("rampTo", p["arrivalRate"])) / 2
+    return math.ceil(total)
 
 
 def describe(overrides: dict[str, Any]) -> str:

@@ -12,7 +12,14 @@ from runner.check import TallyCheck
 __all__ = ["ENDPOINTS", "Summary", "load_report"]
 
 # Request names in votes.yml, in scenario order.
-ENDPOINTS = ["cognito_signup", "cognito_login", "register_voter", "list_polls", "cast_vote"]
+ENDPOINTS = [
+    "cognito_signup",
+    "cognito_login",
+    "register_voter",
+    "list_polls",
+    "cast_vote",
+    "read_results",
+]
 BY_ENDPOINT = "plugins.metrics-by-endpoint"
 
 
@@ -87,6 +94,7 @@ class Summary:
             self._row(name, f"{BY_ENDPOINT}.response_time.{name}", f"{BY_ENDPOINT}.{name}")
             for name in ENDPOINTS
         ]
+        rows = [r for r in rows if r.requests]  # the scenario's own requests only
         rows.append(self._row("all requests", "http.response_time", None))
         return rows
 
@@ -103,6 +111,8 @@ class Summary:
             ("votes attempted", str(c.get("votes.attempted", 0))),
             ("votes accepted (201)", f"{self.votes_accepted} (ledger: {self.ledger_votes})"),
         ]
+        if c.get("tokens.refreshed"):
+            facts.append(("tokens refreshed", str(c["tokens.refreshed"])))
         if self.peak is not None:
             facts.append(
                 (

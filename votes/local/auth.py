@@ -27,6 +27,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 import jwt
 
 from votes.pretoken import API_SCOPE
@@ -39,6 +40,7 @@ __all__ = [
     "JwtVerifier",
     "gateway_claims",
     "gateway_jwt_context",
+    "load_jwks",
 ]
 
 ALGORITHM = "RS256"
@@ -130,6 +132,17 @@ class JwtVerifier:
         if key is None:
             raise InvalidToken("token is signed by an unknown key")
         return key
+
+
+async def load_jwks(url: str) -> dict[str, Any]:
+    """The JWKS document at ``url`` (an external pool's signing keys, read once at startup)."""
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.get(url)
+    response.raise_for_status()
+    jwks = response.json()
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise ValueError(f"{url} is not a JWKS document (no 'keys' list)")
+    return jwks
 
 
 def _rsa_keys(key_set: jwt.PyJWKSet) -> dict[str, jwt.PyJWK]:

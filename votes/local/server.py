@@ -43,7 +43,13 @@ from votes.http.errors import (
     status_for,
 )
 from votes.http.openapi import routes
-from votes.local.auth import InsufficientScope, InvalidToken
+from votes.local.auth import (
+    ACCESS_SCOPE,
+    InsufficientScope,
+    InvalidToken,
+    JwtVerifier,
+    load_jwks,
+)
 from votes.local.bus_thread import BusThread, LoopPublisher
 from votes.local.gateway import RouteTable, api_event, http_response
 from votes.local.idp.cognito import cognito_routes
@@ -231,7 +237,7 @@ class LocalApp:
         await c.migrate(IDP_MIGRATIONS)
         resolver()  # the API's routes, before the first request rather than during it
         idp = await LocalIdentityProvider.open(c.store, self.settings)
-        self._gate = TokenGate(idp.verifier())
+        self._gate = TokenGate(await self._verifier(idp))
         self._cognito = Router(routes=cognito_routes(idp, allowed_origins=self.origins or ["*"]))
         self._api = self._cors(
             ApiGateway(RouteTable(routes()), self._gate, self.settings.max_body_bytes)
@@ -246,6 +252,17 @@ class LocalApp:
         finally:
             await bus.stop()
             await bootstrap.close()
+
+    async def _verifier(self, idp: LocalIdentityProvider) -> JwtVerifier:
+        """The local IdP's verifier, or one of the external pool ``jwks_url`` names."""
+        if not self.settings.jwks_url:
+            return idp.verifier()
+        return JwtVerifier(
+            issuer=self.settings.token_issuer,
+            client_id=self.settings.user_pool_client_id,
+            jwks=await load_jwks(self.settings.jwks_url),
+            required_scope=self.settings.jwks_required_scope or ACCESS_SCOPE,
+        )
 
     def _bus_store(self, store: EventStore) -> tuple[Callable[[], EventStore], bool]:
         """The bus's store factory and whether the bus owns (and closes) what it makes."""
