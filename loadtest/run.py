@@ -88,6 +88,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--admin-username", default=os.environ.get("VOTES_ADMIN_USERNAME"))
     p.add_argument("--admin-password", default=os.environ.get("VOTES_ADMIN_PASSWORD"))
+    p.add_argument(
+        "--token-margin",
+        type=float,
+        default=120.0,
+        help="refresh (REFRESH_TOKEN_AUTH) before a run the access tokens that expire within "
+        "its duration plus this many seconds (Artillery refreshes later ones itself)",
+    )
     p.add_argument("--tally-timeout", type=float, default=60.0)
     p.add_argument("--reports", type=Path, default=LOADTEST_DIR / "reports")
     args = p.parse_args(argv)
@@ -204,7 +211,7 @@ class Load:
                     "raise --users or --polls"
                 )
             self.setup(users)
-            self.refresh(within=_duration(overrides) + 120)
+            self.refresh(within=_duration(overrides) + self.args.token_margin)
         run = self.artillery(overrides, self.out)
         summary = Summary(load_report(self.out / "report.json"), 0, None)
         return Outcome([run], summary.votes_accepted, summary.errors)
@@ -224,7 +231,7 @@ class Load:
                     f"(raise --users or --polls)"
                 )
                 break
-            self.refresh(within=a.step_seconds + 120)
+            self.refresh(within=a.step_seconds + a.token_margin)
             folder = self.out / f"step-{len(search.results) + 1:02d}-{rate}"
             print(f"knee: step {len(search.results) + 1}: {rate} votes/s for {a.step_seconds} s")
             run = self.artillery(
