@@ -38,6 +38,8 @@ import httpx
 from runner.api import Cognito, VotesApi
 from runner.artillery import LOADTEST_DIR, ArtilleryRun, run_artillery
 from runner.chart import peak_rates, read_timings, write_chart
+from runner.cpu import CpuMeter, find_pid, py_spy
+from runner.cpu import table as profile_table
 from runner.check import TallyCheck, read_ledger, wait_for_tallies
 from runner.identities import AWS_RATES, PAYLOAD_FIELDS, Identity, Rates, write_payload
 from runner.identities import refresh_expiring as refresh_tokens
@@ -62,8 +64,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--env", choices=["local", "aws"], default="local")
     p.add_argument("--database", help="local: sqlite (default) or mysql://user:pw@host:port")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the arrival rates")
-    p.add_argument("--polls", type=int, help="polls to seed (default 5; 20 when provisioned)")
-    p.add_argument("--users", type=int, help="provisioned users (default: enough for the run)")
+    p.add_argument(
+        "--polls", type=int, help="polls to seed (default 5; provisioned 20; --knee 40)"
+    )
+    p.add_argument(
+        "--users", type=int, help="provisioned users (default: enough for the profile; knee 1200)"
+    )
     p.add_argument(
         "--provision",
         choices=["signup", "admin"],
@@ -78,6 +84,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--knee-max", type=int, default=1000, help="highest votes/s to try")
     p.add_argument("--step-seconds", type=int, default=15, help="each knee step's duration")
     p.add_argument("--p99-ms", type=float, default=100.0, help="the knee's vote p99 bound")
+    p.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="local: sample the server with py-spy during the load; its CPU by package is "
+        "added to the summary (server-profile.folded has the stacks)",
+    )
     p.add_argument("--api-url", default=os.environ.get("VOTES_API_URL"))
     p.add_argument("--client-id", default=os.environ.get("VOTES_USER_POOL_CLIENT_ID"))
     p.add_argument("--region", default=os.environ.get("AWS_REGION"))
@@ -104,7 +116,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--provision admin is for --env aws (the local IdP has no admin API)")
     args.provisioned = args.knee or args.profile in PROVISIONED
     if args.polls is None:
-        args.polls = 20 if args.provisioned else len(SEED_POLLS)
+        args.polls = 40 if args.knee else 20 if args.provisioned else len(SEED_POLLS)
     return args
 
 
@@ -117,6 +129,7 @@ class Outcome:
     errors: int = 0
     search: KneeSearch | None = None
     notes: list[str] = field(default_factory=list)
+    cpu: list[dict[str, float]] = field(default_factory=list)  # per run: share of one core
 
 
 class Load:
@@ -127,6 +140,16 @@ class Load:
         self.ledger = out / "ledger.tsv"
         self.payload = out / "users.csv"
         self.identities: list[Identity] = []
+        database = find_pid("mariadbd") or find_pid("mysqld") if target.backend == "mysql" else None
+        self.meter = CpuMeter(target.server_pid, database)
+        self.cpu: list[dict[str, float]] = []
+
+    def measured(self) -> ExitStack:
+        """The measured phases' context: py-spy samples the server there (``--py-spy``)."""
+        stack = ExitStack()
+        if self.args.py_spy and self.target.server_pid:
+            stack.enter_context(py_spy(self.target.server_pid, self.out / "server-profile.folded"))
+        return stack
 
     def rates(self) -> Rates | None:
         a = self.args
@@ -181,7 +204,9 @@ class Load:
             ]
         folder.mkdir(parents=True, exist_ok=True)
         scenario = SCENARIOS["provisioned" if self.args.provisioned else "workshop"]
-        return run_artillery(
+        started = time.monotonic()
+        self.meter.start()
+        run = run_artillery(
             environment=self.target.env,
             scenario=scenario,
             target=self.target.api_url,
@@ -199,6 +224,9 @@ class Load:
             },
             echo=echo,
         )
+        wall = time.monotonic() - started
+        self.cpu.append({k: v / wall for k, v in self.meter.stop().items()})
+        return run
 
     def profile(self) -> Outcome:
         overrides = overrides_for(self.args.profile, self.args.scale)
@@ -212,16 +240,23 @@ class Load:
                 )
             self.setup(users)
             self.refresh(within=_duration(overrides) + self.args.token_margin)
-        run = self.artillery(overrides, self.out)
+        with self.measured():
+            run = self.artillery(overrides, self.out)
         summary = Summary(load_report(self.out / "report.json"), 0, None)
-        return Outcome([run], summary.votes_accepted, summary.errors)
+        return Outcome([run], summary.votes_accepted, summary.errors, cpu=self.cpu)
 
     def knee(self) -> Outcome:
         a = self.args
         search = KneeSearch(start=a.knee_start, max_rate=a.knee_max, p99_limit_ms=a.p99_ms)
-        users = a.users or max(200, math.ceil(a.knee_max * a.step_seconds / 5))
+        users = a.users or 1200
         self.setup(users)
-        outcome = Outcome(search=search)
+        outcome = Outcome(search=search, cpu=self.cpu)
+        with self.measured():
+            self._steps(search, outcome, users)
+        return outcome
+
+    def _steps(self, search: KneeSearch, outcome: Outcome, users: int) -> None:
+        a = self.args
         offset = 0  # polls each user may have voted in by now
         while (rate := search.next_rate()) is not None:
             uses = math.ceil(rate * a.step_seconds / users) + 1
@@ -245,9 +280,8 @@ class Load:
             search.record(result)
             outcome.runs.append(run)
             outcome.accepted_counter += summary.votes_accepted
-            print(f"knee:   {_step_line(search, result)}", flush=True)
+            print(f"knee:   {_step_line(search, result, self.cpu[-1])}", flush=True)
             time.sleep(2)  # let the server drain before the next step
-        return outcome
 
 
 def _duration(overrides: dict[str, Any]) -> float:
@@ -258,19 +292,29 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
-def _step_line(search: KneeSearch, r: Any) -> str:
+def _pct(cpu: dict[str, float], name: str) -> str:
+    return f"{100 * cpu[name]:.0f}%" if name in cpu else "-"
+
+
+def _step_line(search: KneeSearch, r: Any, cpu: dict[str, float]) -> str:
     verdict = r.verdict(search.p99_limit_ms, search.min_achieved) or "pass"
     return (
-        f"{r.rate:>6}{r.achieved:>9.1f}{_ms(r.vote_p50_ms):>9}{_ms(r.vote_p99_ms):>9}"
-        f"{_ms(r.all_p99_ms):>9}{r.errors:>8}  {verdict}"
+        f"{r.rate:>7}{r.achieved:>9.1f}{_ms(r.vote_p50_ms):>8}{_ms(r.vote_p99_ms):>8}"
+        f"{_ms(r.all_p99_ms):>8}{r.errors:>7}{_pct(cpu, 'server'):>7}"
+        f"{_pct(cpu, 'artillery'):>7}{_pct(cpu, 'database'):>6}  {verdict}"
     )
 
 
-def knee_table(search: KneeSearch, backend: str) -> str:
+def knee_table(search: KneeSearch, backend: str, cpu: list[dict[str, float]]) -> str:
     """The steps in the order run, and the knee."""
-    head = f"{'votes/s':>6}{'achieved':>9}{'p50 ms':>9}{'p99 ms':>9}{'all p99':>9}{'errors':>8}"
-    lines = ["(vote latency; all p99 = every request of the step)", head + "  verdict"]
-    lines += [_step_line(search, r) for r in search.results]
+    head = f"{'votes/s':>7}{'achieved':>9}{'p50 ms':>8}{'p99 ms':>8}{'all p99':>8}{'errors':>7}"
+    head += f"{'server':>7}{'artill.':>7}{'db':>6}  verdict"
+    lines = [
+        "(vote latency; all p99: every request of the step; CPU as a share of one core: the",
+        " server process, Artillery, the database server (shared, others' load included))",
+        head,
+    ]
+    lines += [_step_line(search, r, c) for r, c in zip(search.results, cpu, strict=False)]
     knee = search.knee
     if knee is None:
         lines.append(f"knee ({backend}): none -- the first step already failed")
@@ -330,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
         text = _knee_text(args, title, outcome, accepted, check)
     else:
         text = _profile_text(args, title, out, outcome, accepted, check)
+    folded = out / "server-profile.folded"
+    if args.py_spy and folded.exists():
+        text += "\n" + profile_table(folded, LOADTEST_DIR.parent) + "\n"
     for poll_id, option, want, have in check.mismatches() if check else []:
         text += f"MISMATCH poll {poll_id} option {option!r}: accepted {want}, tallied {have}\n"
     print("\n" + text)
@@ -352,6 +399,12 @@ def _profile_text(
     )
     phases = describe(overrides_for(args.profile, args.scale))
     text = f"{title}\nphases (new virtual users/s): {phases}\n\n{summary.table()}\n"
+    if outcome.cpu:
+        cpu = outcome.cpu[0]
+        text += (
+            f"CPU, share of one core over the run: server {_pct(cpu, 'server')}, "
+            f"Artillery {_pct(cpu, 'artillery')}, database {_pct(cpu, 'database')}\n"
+        )
     write_chart(out / "chart.html", title, responses, outcome.runs[0].phases, text)
     return text
 
@@ -366,7 +419,7 @@ def _knee_text(
     assert outcome.search is not None
     backend = "aws" if args.env == "aws" else ("mysql" if args.database else "sqlite")
     text = f"{title}\nsteps of {args.step_seconds} s at a constant arrival rate\n\n"
-    text += knee_table(outcome.search, backend) + "\n"
+    text += knee_table(outcome.search, backend, outcome.cpu) + "\n"
     text += "".join(f"note: {n}\n" for n in outcome.notes)
     total = sum(accepted.values())
     if check is not None:

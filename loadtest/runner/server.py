@@ -55,9 +55,9 @@ def fresh_database(url: str | None, workdir: Path) -> Iterator[str]:
 @contextmanager
 def serve(
     database_url: str, admins: list[str], log_path: Path, timeout: float = 90
-) -> Iterator[str]:
-    """Run `votes serve` on a free port until the block ends; yield its base URL. It runs in
-    the log's folder: the local IdP keeps its signing key under ./.votes/ there."""
+) -> Iterator[ServeProcess]:
+    """Run `votes serve` on a free port until the block ends; yield it (``.url``, ``.process``).
+    It runs in the log's folder: the local IdP keeps its signing key under ./.votes/ there."""
     with ServeProcess(
         database=database_url,
         admins=admins,
@@ -65,4 +65,4 @@ def serve(
         log_path=log_path,
         startup_timeout=timeout,
     ) as server:
-        yield server.url
+        yield server

@@ -44,6 +44,7 @@ class Target:
     api_url: str
     cognito: Cognito
     token: str  # an admin's when one was given (it seeded), else a reader's
+    server_pid: int | None = None  # the local `votes serve`
 
 
 def sign_in(cognito: Cognito, email: str, password: str) -> str:
@@ -74,8 +75,9 @@ def local_target(database: str | None, out: Path, polls: int) -> Iterator[Target
     admin = f"load-admin-{secrets.token_hex(3)}@loadtest.example.com"
     with (
         fresh_database(database, out) as db_url,
-        serve(db_url, [admin], out / "server.log") as api_url,
+        serve(db_url, [admin], out / "server.log") as server,
     ):
+        api_url = server.url
         anonymous = VotesApi(api_url)
         config = anonymous.runtime_config()
         anonymous.close()
@@ -85,7 +87,8 @@ def local_target(database: str | None, out: Path, polls: int) -> Iterator[Target
         token = sign_in(cognito, admin, random_password())
         seed(api_url, token, polls)
         backend = "mysql" if db_url.startswith("mysql") else "sqlite"
-        yield Target("local", backend, api_url, cognito, token)
+        pid = server.process.pid if server.process else None
+        yield Target("local", backend, api_url, cognito, token, pid)
 
 
 def remote_target(
