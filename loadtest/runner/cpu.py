@@ -123,9 +123,29 @@ def _package(frame: str, repo: Path) -> str:
     return path or "?"
 
 
-def by_package(folded: Path, repo: Path) -> tuple[int, Counter[str]]:
-    """Samples in all, and samples per package of the innermost frame (where the CPU was)."""
-    total, leaf = 0, Counter[str]()
+# What a sample's thread was doing, by the first of these frames found in its stack (in this
+# order): the parts of `votes serve` a request goes through.
+ROLES = [
+    ("SQLite writer thread: appends, group commits", "SQLiteWriter."),
+    ("bus thread: relay, projector, tallies, live publish", "BusThread."),
+    ("thread pool: SQLite reads, password hashing", "concurrent/futures/thread.py"),
+    ("API routes and the voting service (resolver, domain, store)", "handle ("),
+    ("JWT check (local API Gateway authorizer)", "TokenGate."),
+    ("HTTP server and event loop (uvicorn, starlette, uvloop)", ""),
+]
+
+
+def _role(frames: list[str]) -> str:
+    for label, marker in ROLES:
+        if not marker or any(marker in f for f in frames):
+            return label
+    return ROLES[-1][0]
+
+
+def by_package(folded: Path, repo: Path) -> tuple[int, Counter[str], Counter[str]]:
+    """Samples in all, per package of the innermost Python frame (where the CPU was), and per
+    role (:data:`ROLES`)."""
+    total, leaf, roles = 0, Counter[str](), Counter[str]()
     for line in folded.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
@@ -134,15 +154,20 @@ def by_package(folded: Path, repo: Path) -> tuple[int, Counter[str]]:
         n = int(count)
         total += n
         leaf[_package(frames[-1], repo)] += n
-    return total, leaf
+        roles[_role(frames)] += n
+    return total, leaf, roles
 
 
-def table(folded: Path, repo: Path, top: int = 15) -> str:
-    """The server's CPU samples by package, largest first."""
-    total, leaf = by_package(folded, repo)
+def table(folded: Path, repo: Path, top: int = 12) -> str:
+    """The server's samples by role and by package, largest first. A sample is one thread
+    found running (not idle); the event loop's own C code (uvloop, httptools, sockets) shows
+    under the innermost Python frame that called it, `stdlib asyncio`."""
+    total, leaf, roles = by_package(folded, repo)
     if not total:
         return "server profile: no samples"
-    lines = [f"server CPU by package (py-spy, {total} samples of the running code)"]
+    lines = [f"server samples by part (py-spy, {total} samples of running threads)"]
+    lines += [f"  {100 * n / total:5.1f} %  {name}" for name, n in roles.most_common()]
+    lines.append("by package of the innermost Python frame")
     for name, n in leaf.most_common(top):
         lines.append(f"  {100 * n / total:5.1f} %  {name}")
     rest = total - sum(n for _, n in leaf.most_common(top))
