@@ -38,7 +38,7 @@ import httpx
 from runner.api import Cognito, VotesApi
 from runner.artillery import LOADTEST_DIR, ArtilleryRun, run_artillery
 from runner.chart import peak_rates, read_timings, write_chart
-from runner.cpu import CpuMeter, find_pid, py_spy
+from runner.cpu import CpuMeter, cpu_per_vote, find_pid, py_spy
 from runner.cpu import table as profile_table
 from runner.check import TallyCheck, read_ledger, wait_for_tallies
 from runner.identities import AWS_RATES, PAYLOAD_FIELDS, Identity, Rates, write_payload
@@ -64,9 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--env", choices=["local", "aws"], default="local")
     p.add_argument("--database", help="local: sqlite (default) or mysql://user:pw@host:port")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the arrival rates")
-    p.add_argument(
-        "--polls", type=int, help="polls to seed (default 5; provisioned 20; --knee 40)"
-    )
+    p.add_argument("--polls", type=int, help="polls to seed (default 5; provisioned 20; --knee 40)")
     p.add_argument(
         "--users", type=int, help="provisioned users (default: enough for the profile; knee 1200)"
     )
@@ -129,7 +127,7 @@ class Outcome:
     errors: int = 0
     search: KneeSearch | None = None
     notes: list[str] = field(default_factory=list)
-    cpu: list[dict[str, float]] = field(default_factory=list)  # per run: share of one core
+    cpu: list[dict[str, float]] = field(default_factory=list)  # per run: CPU s, and "wall"
 
 
 class Load:
@@ -155,9 +153,10 @@ class Load:
         a = self.args
         if a.signup_rate is None and a.signin_rate is None:
             return None
-        base = AWS_RATES
-        creation = a.signup_rate or base.creation
-        return Rates(creation, min(base.update or creation, creation), a.signin_rate)
+        creation: float = a.signup_rate or AWS_RATES.creation or 1.0
+        update = min(AWS_RATES.update or creation, creation)
+        sign_in: float = a.signin_rate or AWS_RATES.authentication or 1.0
+        return Rates(creation, update, sign_in)
 
     def setup(self, count: int) -> None:
         """The setup step: ``count`` users signed in, their tokens in the payload file."""
@@ -224,8 +223,9 @@ class Load:
             },
             echo=echo,
         )
-        wall = time.monotonic() - started
-        self.cpu.append({k: v / wall for k, v in self.meter.stop().items()})
+        used = self.meter.stop()
+        used["wall"] = time.monotonic() - started
+        self.cpu.append(used)
         return run
 
     def profile(self) -> Outcome:
@@ -293,7 +293,8 @@ def _ms(value: float | None) -> str:
 
 
 def _pct(cpu: dict[str, float], name: str) -> str:
-    return f"{100 * cpu[name]:.0f}%" if name in cpu else "-"
+    """CPU seconds of ``name`` as a share of one core over the run's wall-clock time."""
+    return f"{100 * cpu[name] / cpu['wall']:.0f}%" if name in cpu and cpu.get("wall") else "-"
 
 
 def _step_line(search: KneeSearch, r: Any, cpu: dict[str, float]) -> str:
@@ -321,7 +322,8 @@ def knee_table(search: KneeSearch, backend: str, cpu: list[dict[str, float]]) ->
     else:
         lines.append(
             f"knee ({backend}): {knee.rate} votes/s (achieved {knee.achieved:.1f}/s, "
-            f"vote p99 {_ms(knee.vote_p99_ms)} ms, 0 errors; p99 bound {search.p99_limit_ms:.0f} ms)"
+            f"vote p99 {_ms(knee.vote_p99_ms)} ms, 0 errors; "
+            f"p99 bound {search.p99_limit_ms:.0f} ms)"
         )
     return "\n".join(lines)
 
@@ -405,6 +407,7 @@ def _profile_text(
             f"CPU, share of one core over the run: server {_pct(cpu, 'server')}, "
             f"Artillery {_pct(cpu, 'artillery')}, database {_pct(cpu, 'database')}\n"
         )
+        text += cpu_per_vote(outcome.cpu, sum(accepted.values()))
     write_chart(out / "chart.html", title, responses, outcome.runs[0].phases, text)
     return text
 
@@ -422,6 +425,7 @@ def _knee_text(
     text += knee_table(outcome.search, backend, outcome.cpu) + "\n"
     text += "".join(f"note: {n}\n" for n in outcome.notes)
     total = sum(accepted.values())
+    text += cpu_per_vote(outcome.cpu, total)
     if check is not None:
         verdict = "OK" if check.ok else f"MISMATCH ({len(check.mismatches())} rows)"
         text += (

@@ -17,7 +17,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CpuMeter", "by_package", "find_pid", "process_cpu", "py_spy", "table"]
+__all__ = [
+    "CpuMeter",
+    "by_package",
+    "cpu_per_vote",
+    "find_pid",
+    "process_cpu",
+    "py_spy",
+    "table",
+]
 
 TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -77,6 +85,28 @@ class CpuMeter:
         return used
 
 
+def cpu_per_vote(cpu: list[dict[str, float]], votes: int, cores: int | None = None) -> str:
+    """CPU milliseconds per accepted vote of each part, summed over runs, and the ceilings they
+    imply on an otherwise idle machine of ``os.cpu_count()`` cores."""
+    if not votes or not cpu:
+        return ""
+    parts = ("server", "artillery", "database")
+    ms = {p: 1000 * sum(c.get(p, 0.0) for c in cpu) / votes for p in parts if p in cpu[0]}
+    cores = cores or os.cpu_count() or 1
+    text = "CPU per accepted vote (all its virtual user's requests): "
+    text += ", ".join(f"{p} {v:.1f} ms" for p, v in ms.items())
+    total = sum(ms.values())
+    text += (
+        f"\nceilings on an idle {cores}-core machine: all parts {1000 * cores / total:.0f} votes/s"
+    )
+    if ms.get("server"):
+        text += f", one server process {1000 / ms['server']:.0f}/s"
+    if ms.get("artillery"):
+        workers = max(1, cores - 1)  # Artillery's local workers
+        text += f", Artillery ({workers} worker) {1000 * workers / ms['artillery']:.0f}/s"
+    return text + "\n"
+
+
 @contextmanager
 def py_spy(pid: int, output: Path, rate: int = 67) -> Iterator[None]:
     """Sample process ``pid`` with py-spy while the block runs (collapsed stacks in
@@ -88,8 +118,10 @@ def py_spy(pid: int, output: Path, rate: int = 67) -> Iterator[None]:
         return
     log = output.with_suffix(".log").open("w")
     proc = subprocess.Popen(
-        [exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw"]
-        + ["--full-filenames", "--nonblocking", "--output", str(output)],
+        [
+            *(exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw"),
+            *("--full-filenames", "--nonblocking", "--output", str(output)),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -112,9 +112,7 @@ class KneeSearch:
         """The highest passing step below the lowest failing rate."""
         ceiling = self.lowest_failure
         passing = [
-            r
-            for r in self.results
-            if self.passed(r) and (ceiling is None or r.rate < ceiling.rate)
+            r for r in self.results if self.passed(r) and (ceiling is None or r.rate < ceiling.rate)
         ]
         return max(passing, key=lambda r: r.rate, default=None)
 
