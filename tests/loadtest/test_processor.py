@@ -3,6 +3,7 @@ Node's test runner: tests/loadtest/processor.test.js."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,11 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node (the load test's runtime)")
 def test_processor_unit_tests_pass() -> None:
+    if shutil.which("node") is None:
+        if os.environ.get("CI"):  # the test command needs Node anyway: never skip there
+            pytest.fail("node is not installed")
+        pytest.skip("needs Node (the load test's runtime)")
     run = subprocess.run(
         ["node", "--test", str(HERE / "processor.test.js")],
         capture_output=True,
