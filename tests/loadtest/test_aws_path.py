@@ -2,7 +2,9 @@
 made with deploy/cognito.yml's settings: e-mail as the username, case-insensitive, its password
 policy and app client flows) and the API behind `votes serve` trusting that pool's JWKS issuer.
 
-The run is the one an operator starts against a deployed stage (loadtest/README.md), with only
+moto runs no Lambda trigger, so the API is told to require the scope moto's access tokens carry
+(``VOTES_JWKS_REQUIRED_SCOPE``) instead of ``votes/api``, which the stage's pre token generation
+trigger adds. The run is the one an operator starts against a deployed stage (loadtest/README.md), with only
 the endpoints pointed here: the admin seeds polls with an access token from the pool, the setup
 step provisions users with AdminCreateUser + AdminSetUserPassword (Permanent) + InitiateAuth at
 the paced AWS rates, refreshes every token with REFRESH_TOKEN_AUTH (a large --token-margin),
@@ -128,6 +130,9 @@ def test_aws_path_provisions_users_and_drives_the_api_on_moto(
         "VOTES_JWKS_URL": f"{moto_endpoint}/{pool_id}/.well-known/jwks.json",
         "VOTES_USER_POOL_ID": pool_id,
         "VOTES_USER_POOL_CLIENT_ID": client_id,
+        # moto runs no pre token generation trigger (votes/pretoken.py), so its access tokens
+        # carry Cognito's self-service scope where a deployed pool's carry votes/api
+        "VOTES_JWKS_REQUIRED_SCOPE": "aws.cognito.signin.user.admin",
     }
     reports = tmp_path / "reports"
     with ServeProcess(env=trust_moto, cwd=tmp_path) as server:
