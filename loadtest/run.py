@@ -309,7 +309,7 @@ def _step_line(search: KneeSearch, r: Any, cpu: dict[str, float]) -> str:
 def knee_table(search: KneeSearch, backend: str, cpu: list[dict[str, float]]) -> str:
     """The steps in the order run, and the knee."""
     head = f"{'votes/s':>7}{'achieved':>9}{'p50 ms':>8}{'p99 ms':>8}{'all p99':>8}{'errors':>7}"
-    head += f"{'server':>7}{'artill.':>7}{'db':>6}  verdict"
+    head += f"{'server':>7}{'artill':>7}{'db':>6}  verdict"
     lines = [
         "(vote latency; all p99: every request of the step; CPU as a share of one core: the",
         " server process, Artillery, the database server (shared, others' load included))",
