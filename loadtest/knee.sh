@@ -15,6 +15,7 @@ export ARTILLERY_DISABLE_TELEMETRY=true
 export NODE_OPTIONS="--require $here/lib/no-telemetry.cjs"
 
 bash "$here/install.sh"
+mkdir -p "$here/reports"
 status=0
 "$python" "$here/run.py" --knee --py-spy "$@" | tee "$here/reports/.knee-sqlite.txt" || status=1
 "$python" "$here/run.py" --knee --py-spy --database "$mysql" "$@" \
