@@ -62,10 +62,6 @@ class TallySQL(ABC):
         """Migration 2: drop the ``choice`` column from every set's ballot table with one."""
 
     @abstractmethod
-    def create_checkpoints(self, name: str) -> list[str]:
-        """DDL of one set's checkpoint table (and its index)."""
-
-    @abstractmethod
     def create_missing_checkpoints(self) -> list[ForEach]:
         """Migration 3: the checkpoint table of every set that has none."""
 
@@ -204,9 +200,6 @@ class TallySQL(ABC):
             "SELECT poll_id, position, last_position, last_as_of, is_final, counts"
             f" FROM tally_{name}_checkpoints ORDER BY poll_id, position"
         )
-
-    def select_poll_ids(self, name: str) -> str:
-        return f"SELECT poll_id FROM tally_{name}_polls ORDER BY poll_id"
 
     def select_poll_dates(self, name: str) -> str:
         """Each poll's newest folded position and its time."""

@@ -68,9 +68,6 @@ class MySQLTallySQL(TallySQL):
             self._checkpoints(p),
         ]
 
-    def create_checkpoints(self, name: str) -> list[str]:
-        return [self._checkpoints(f"tally_{check_set_name(name)}")]
-
     @staticmethod
     def _checkpoints(table_prefix: str) -> str:
         p = table_prefix
