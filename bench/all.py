@@ -106,12 +106,15 @@ def run(script: str, args: list[str]) -> Outcome:
 
 
 def figures_of(outcome: Outcome, name: str) -> list[str]:
-    """The figure lines of result ``name`` (those named so, or by a prefix of its name)."""
-    return [
-        f"{f['kind'].lower()} {f['text']}"
-        for f in outcome.figures
-        if name == f["name"] or name.startswith(f["name"] + "-")
+    """The figure lines of result ``name``: those named so, else those named by the longest
+    prefix of its name that has any (``scale-rows-results`` is not ``-results-at-late``'s)."""
+    owners = [
+        f["name"] for f in outcome.figures if name == f["name"] or name.startswith(f["name"] + "-")
     ]
+    if not owners:
+        return []
+    owner = max(owners, key=len)
+    return [f"{f['kind'].lower()} {f['text']}" for f in outcome.figures if f["name"] == owner]
 
 
 def markdown(outcomes: list[Outcome]) -> str:
