@@ -9,6 +9,12 @@ suppresses that scope and adds :data:`API_SCOPE`, the scope of the ``votes`` res
 The local identity provider applies the same rule (:func:`access_scopes`) when the template
 wires the trigger, so the local API refuses the same tokens.
 
+Members of the ``admins`` group keep the self-service scope beside :data:`API_SCOPE`: TOTP
+enrolment (AssociateSoftwareToken, VerifySoftwareToken, SetUserMFAPreference) takes an access
+token with it, and Cognito cannot ask an OPTIONAL-MFA pool's users to enrol at sign-in
+(docs/deploy.md, "Admins should turn on TOTP MFA"); an admin is appointed by an operator, who
+can re-create accounts anyway (docs/threat-model.md).
+
 Access-token scope customization needs the V2 trigger event, which Cognito sends only on
 pools with the Essentials (or Plus) feature plan (docs/threat-model.md: cost and limits).
 Like :mod:`votes.presignup`, this module imports nothing heavy: Cognito gives a trigger 5 s.
@@ -19,24 +25,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["API_SCOPE", "RESOURCE_SERVER", "SELF_SERVICE_SCOPE", "access_scopes", "customize"]
+__all__ = [
+    "ADMINS_GROUP",
+    "API_SCOPE",
+    "RESOURCE_SERVER",
+    "SELF_SERVICE_SCOPE",
+    "access_scopes",
+    "customize",
+]
 
 RESOURCE_SERVER = "votes"
 API_SCOPE = f"{RESOURCE_SERVER}/api"
 SELF_SERVICE_SCOPE = "aws.cognito.signin.user.admin"
+ADMINS_GROUP = "admins"
 
 
-def access_scopes(scopes: Iterable[str]) -> list[str]:
+def access_scopes(scopes: Iterable[str], groups: Iterable[str] = ()) -> list[str]:
     """The scopes an access token carries after this trigger ran, given the ones Cognito
-    would have put in it."""
-    kept = [s for s in scopes if s != SELF_SERVICE_SCOPE]
+    would have put in it and the user's groups."""
+    keeps_self_service = ADMINS_GROUP in groups
+    kept = [s for s in scopes if keeps_self_service or s != SELF_SERVICE_SCOPE]
     return [*kept, API_SCOPE] if API_SCOPE not in kept else kept
 
 
 def customize(event: dict[str, Any]) -> dict[str, Any]:
     """The V2 pre token generation event back, asking Cognito to add :data:`API_SCOPE` to
-    the access token and to drop the self-service scope (every trigger source: sign-in,
-    refresh, and the others)."""
+    the access token and, unless the user is in :data:`ADMINS_GROUP`, to drop the
+    self-service scope (every trigger source: sign-in, refresh, and the others)."""
+    request = event.get("request")
+    config = request.get("groupConfiguration") if isinstance(request, dict) else None
+    groups = config.get("groupsToOverride") if isinstance(config, dict) else None
+    is_admin = isinstance(groups, list) and ADMINS_GROUP in groups
     response = event.get("response")
     if not isinstance(response, dict):
         response = event["response"] = {}
@@ -47,5 +66,5 @@ def customize(event: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(access, dict):
         access = details["accessTokenGeneration"] = {}
     access["scopesToAdd"] = [API_SCOPE]
-    access["scopesToSuppress"] = [SELF_SERVICE_SCOPE]
+    access["scopesToSuppress"] = [] if is_admin else [SELF_SERVICE_SCOPE]
     return event

@@ -220,3 +220,16 @@ def test_pretoken_swaps_the_self_service_scope_for_the_apis() -> None:
     }
     # and the local IdP's reading of the same rule agrees
     assert access_scopes(event["request"]["scopes"]) == ["votes/api"]
+
+
+def test_pretoken_leaves_admins_the_self_service_scope_for_totp_enrolment() -> None:
+    # GIVEN the same event for a member of the admins group
+    event = load("cognito_pre_token_generation_v2.json")
+    event["request"]["groupConfiguration"]["groupsToOverride"] = ["admins"]
+    event = pretoken.handler(event, None)
+    # THEN the access token gets votes/api and keeps aws.cognito.signin.user.admin
+    # (AssociateSoftwareToken takes it: docs/deploy.md, "Admins should turn on TOTP MFA")
+    access = event["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
+    assert access == {"scopesToAdd": ["votes/api"], "scopesToSuppress": []}
+    scopes = event["request"]["scopes"]
+    assert access_scopes(scopes, ["admins"]) == ["aws.cognito.signin.user.admin", "votes/api"]

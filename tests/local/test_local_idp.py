@@ -186,7 +186,9 @@ def test_sign_up_log_in_and_verify_access_token(local_idp: LocalIdp) -> None:
     assert claims["token_use"] == "access"
     assert claims["client_id"] == CLIENT
     assert claims["iss"] == local_idp.issuer
-    assert claims["scope"] == "votes/api"  # the template's pre token generation trigger
+    # the template's pre token generation trigger: votes/api, and for an admin Cognito's
+    # self-service scope kept (TOTP enrolment; a voter's token: test_non_admins_...)
+    assert claims["scope"].split() == ["aws.cognito.signin.user.admin", "votes/api"]
     assert claims["cognito:groups"] == ["admins"]  # VOTES_ADMINS names the e-mail: any case
     assert claims["exp"] - claims["iat"] == 3600 and claims["auth_time"] <= claims["iat"]
     assert claims["jti"]
@@ -210,6 +212,7 @@ def test_non_admins_get_no_groups_claim(local_idp: LocalIdp) -> None:
     sign_up(cognito, "bob@example.com")
     claims = local_idp.verifier().verify(log_in(cognito, "bob@example.com")["AccessToken"])
     assert "cognito:groups" not in claims
+    assert claims["scope"] == "votes/api"  # no self-service scope for a voter
 
 
 def test_sign_up_errors_are_cognitos(local_idp: LocalIdp) -> None:
@@ -345,6 +348,21 @@ def test_an_api_token_cannot_use_cognitos_self_service(local_idp: LocalIdp) -> N
     claims["scope"] = "aws.cognito.signin.user.admin"
     with pytest.raises(InsufficientScope):
         local_idp.verifier().verify(local_idp.idp.minter.sign(claims))
+
+
+def test_an_admins_token_keeps_self_service_for_totp_enrolment(local_idp: LocalIdp) -> None:
+    # As the pre token generation trigger does for the admins group (votes/pretoken.py): an
+    # admin's access token keeps aws.cognito.signin.user.admin, which Cognito's TOTP
+    # enrolment takes, beside votes/api, which the API takes
+    cognito = local_idp.cognito()
+    sign_up(cognito, "alice@example.com", name="Alice")
+    tokens = log_in(cognito, "alice@example.com")
+    claims = jwt.decode(tokens["AccessToken"], options={"verify_signature": False})
+    assert claims["cognito:groups"] == ["admins"]
+    assert claims["scope"].split() == ["aws.cognito.signin.user.admin", "votes/api"]
+    user = cognito.get_user(AccessToken=tokens["AccessToken"])
+    assert {a["Name"]: a["Value"] for a in user["UserAttributes"]}["name"] == "Alice"
+    assert local_idp.verifier().verify(tokens["AccessToken"])["sub"] == claims["sub"]
 
 
 def test_jwks_endpoint_serves_the_verifying_key(local_idp: LocalIdp) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,11 +40,10 @@ from votes.local.idp.rules import (
 from votes.local.idp.throttle import SignInThrottle
 from votes.local.idp.tokens import TokenMinter
 from votes.local.idp.users import MIGRATIONS, UserRecord, UserTable, username_key
-from votes.pretoken import SELF_SERVICE_SCOPE, access_scopes
+from votes.pretoken import ADMINS_GROUP, SELF_SERVICE_SCOPE, access_scopes
 
 __all__ = ["ADMINS_GROUP", "LocalIdentityProvider"]
 
-ADMINS_GROUP = "admins"
 INCORRECT = "Incorrect username or password."
 NOT_FOUND = "User does not exist."
 
@@ -88,8 +87,7 @@ class LocalIdentityProvider:
         self.hasher = hasher or default_hasher()
         self.clock = clock
         self.throttle = SignInThrottle(clock)
-        scopes = [SELF_SERVICE_SCOPE]
-        self.scope = " ".join(access_scopes(scopes) if self.pool.pre_token_generation else scopes)
+        self.scope = self._scope(groups=())
         self.minter = TokenMinter(
             key,
             self.issuer,
@@ -296,6 +294,12 @@ class LocalIdentityProvider:
         name = username_key(self._sign_in_name(user), self.pool.case_sensitive)
         return [ADMINS_GROUP] if name in self.admins else []
 
+    def _scope(self, groups: Sequence[str]) -> str:
+        """The access token's scope: Cognito's, changed as the pool's pre token generation
+        trigger changes it (:mod:`votes.pretoken`) where the template wires one."""
+        scopes = [SELF_SERVICE_SCOPE]
+        return " ".join(access_scopes(scopes, groups) if self.pool.pre_token_generation else scopes)
+
     def _id_attributes(self, user: UserRecord) -> dict[str, str]:
         attributes = dict(user.attributes)
         if "email" in attributes:
@@ -306,13 +310,15 @@ class LocalIdentityProvider:
         self, user: UserRecord, auth_time: int, origin_jti: str, with_refresh: bool = False
     ) -> dict[str, Any]:
         """The AuthenticationResult (RSA signing: run it off the event loop)."""
+        groups = self._groups(user)
         result = self.minter.tokens(
             sub=user.sub,
             username=user.username,
-            groups=self._groups(user),
+            groups=groups,
             attributes=self._id_attributes(user),
             auth_time=auth_time,
             origin_jti=origin_jti,
+            scope=self._scope(groups),
         )
         if with_refresh:
             result["RefreshToken"] = self.minter.refresh_token(

@@ -66,8 +66,10 @@ class TokenMinter:
         attributes: Mapping[str, str],
         auth_time: int,
         origin_jti: str,
+        scope: str | None = None,
     ) -> dict[str, Any]:
-        """The ``AuthenticationResult`` of a sign-in or refresh (without a refresh token)."""
+        """The ``AuthenticationResult`` of a sign-in or refresh (without a refresh token);
+        ``scope``: this user's access-token scope, if not the pool's :attr:`scope`."""
         now = int(self.clock())
         common: dict[str, Any] = {"sub": sub}
         if groups:
@@ -80,7 +82,7 @@ class TokenMinter:
             "client_id": self.client_id,
             **event,
             "token_use": "access",
-            "scope": self.scope,
+            "scope": self.scope if scope is None else scope,
             **times,
             "jti": str(uuid.uuid4()),
             "username": username,
