@@ -65,8 +65,13 @@ async def mysql_reads(store: MySQLEventStore) -> int:
     return sum(int(value) for _, value in rows)
 
 
-async def rows_read(store: EventStore, operation: Callable[[], Awaitable[Any]]) -> int:
-    """Rows (MySQL) or VM steps (SQLite) ``operation`` reads, less the cost of measuring."""
+async def rows_read(
+    store: EventStore, operation: Callable[[], Awaitable[Any]], repeat: int = 3
+) -> int:
+    """Rows (MySQL) or VM steps (SQLite) ``operation`` reads, less the cost of measuring: the
+    least of ``repeat`` measurements (a read-pool connection opened during one of them parses
+    the schema once, which is no row of the request's; growth with the log shows in every
+    one). A write, which cannot be repeated alike, is measured once."""
 
     async def measure(op: Callable[[], Awaitable[Any]]) -> int:
         if isinstance(store, CountingSQLiteStore):
@@ -86,7 +91,8 @@ async def rows_read(store: EventStore, operation: Callable[[], Awaitable[Any]]) 
         return None
 
     await operation()  # warm-up: the process's safe position, its caches
-    return await measure(operation) - await measure(nothing)
+    measured = min([await measure(operation) for _ in range(repeat)])
+    return measured - min([await measure(nothing) for _ in range(repeat)])
 
 
 async def seed_unrelated(store: EventStore, count: int, poll_id: UUID) -> None:
@@ -185,11 +191,11 @@ async def flat_under_unrelated_events(
     }
     # The write first here and last there: the reads see the same poll both times, and the
     # two voters' ballots are alike (one cast each) when they change their votes.
-    before = {change: await rows_read(store, lambda: change_vote("voter-2"))}
+    before = {change: await rows_read(store, lambda: change_vote("voter-2"), repeat=1)}
     before |= {name: await rows_read(store, op) for name, op in routes.items()}
     expected = (await r.results(early.id, at=datetime.now(UTC))).counts
     await seed_unrelated(store, unrelated, busy.id)
     after = {name: await rows_read(store, op) for name, op in routes.items()}
-    after[change] = await rows_read(store, lambda: change_vote("voter-5"))
+    after[change] = await rows_read(store, lambda: change_vote("voter-5"), repeat=1)
     assert (await r.results(early.id, at=datetime.now(UTC))).counts == expected
     return {name: (before[name], after[name]) for name in before}
