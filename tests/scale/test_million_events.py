@@ -5,11 +5,29 @@ machine for both backends together)."""
 
 from __future__ import annotations
 
-from scale_rows import flat_under_unrelated_events
+from collections.abc import AsyncIterator
+from pathlib import Path
 
-from vote_domain.stores import EventStore
+import pytest
+from scale_rows import CountingSQLiteStore, flat_under_unrelated_events
+
+from vote_domain.stores import EventStore, MySQLEventStore
 
 MILLION = 1_000_000
+
+
+@pytest.fixture
+async def counted_store(
+    store_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[EventStore]:
+    store: EventStore
+    if store_backend == "sqlite":
+        store = CountingSQLiteStore(str(tmp_path / "events.db"))
+    else:
+        store = MySQLEventStore(request.getfixturevalue("fresh_mysql_url"), pool_size=1)
+    await store.migrate()
+    yield store
+    await store.close()
 
 
 async def test_every_read_route_reads_as_much_at_a_million_events(

@@ -9,14 +9,29 @@ every event seeded here.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from scale_rows import flat_under_unrelated_events
+from scale_rows import CountingSQLiteStore, flat_under_unrelated_events
 
 from vote_domain.stores import EventStore, MySQLEventStore
 
 UNRELATED = 20_000
+
+
+@pytest.fixture
+async def counted_store(
+    store_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[EventStore]:
+    store: EventStore
+    if store_backend == "sqlite":
+        store = CountingSQLiteStore(str(tmp_path / "events.db"))
+    else:
+        store = MySQLEventStore(request.getfixturevalue("fresh_mysql_url"), pool_size=1)
+    await store.migrate()
+    yield store
+    await store.close()
 
 
 async def test_reads_do_not_grow_with_unrelated_events(counted_store: EventStore) -> None:
