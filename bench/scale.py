@@ -6,14 +6,15 @@ has) and seeded with multi-row INSERTs into ``stored_events`` (1,000 rows each, 
 the stores' own INSERT; a single seeding writer needs no append gate) with the log of
 ``bench/replay.py``'s shape (``_common``'s ballot templates): 10 polls of Zipf-skewed
 popularity plus an *early* poll created at the very start, ballots cast 50/30/20 over three
-options, 20% of them changed and 5% retracted later in the log; then a *late* poll created at
-the very end with 200 ballot events after it. Events are stamped 300 a second (a national
-vote's million an hour), so the 10,000 log spans half a minute and the 1,000,000 one an hour; a
-few voters of the bench are registered at the start, some with a ballot in the early poll. Then
-``votes replay`` (the app's own rebuild: every read model it builds, whatever they are)
-projects each log, and the local app's in-process bus is marked as past it (else ``votes
-serve`` would start by reading the whole log again). A check: the early poll's results over
-HTTP are the counts the log folds to.
+options, 20% of them changed and 5% retracted later in the log; then voter registrations (fewer
+than a checkpoint window's 1,000 positions) and a *late* poll with about 200 ballot events
+after it, the same at both sizes, a checkpoint window ending halfway through them. Events are
+stamped 300 a second (a national vote's million an hour), so the 10,000 log spans half a minute
+and the 1,000,000 one an hour; a few voters of the bench are registered at the start, some with
+a ballot in the early poll. Then ``votes replay`` (the app's own rebuild: every read model it
+builds, whatever they are) projects each log, and the local app's in-process bus is marked as
+past it (else ``votes serve`` would start by reading the whole log again). A check: the early
+poll's results over HTTP are the counts the log folds to.
 
 Each route is timed, ``--repeats`` requests per size, each request cold (no ``If-None-Match``,
 each cast by a new voter, each ballot read by another voter):
@@ -28,14 +29,22 @@ each cast by a new voter, each ballot read by another voter):
   such counter that Python's ``sqlite3`` can read, so rows are MySQL's only).
 
 Routes (:data:`ROUTES`): ``polls`` (GET /polls), ``poll`` and ``results`` (the early poll),
-``results-at-early`` / ``results-position-early`` (the early poll as of 90% of the log: time
-travel from its creation), ``results-at-late`` / ``results-position-late`` (the late poll as
-of the log's end), ``votes-me`` (GET /polls/{early}/votes/me), ``cast`` (POST a vote in the
-late poll). Per route and backend: ``RESULT scale-<route>-<backend>`` (HTTP) and
-``scale-<route>-<backend>-direct``, ratio = median at 10k / median at 1M, target 0.5 (flat
-within 2x); on MySQL ``RESULT scale-rows-<route>``, ratio = 1 / max(1, rows at 1M / rows at
-10k), target 0.5. A route that takes long (it reads the log) is sampled at least 3 times,
-then until it has used ``--budget`` seconds.
+``results-at-early`` / ``results-position-early`` (the early poll as of the checkpoint window
+at 90% of the log: time travel from its creation), ``results-at-late`` /
+``results-position-late`` (the late poll over its life, up to the log's end), ``votes-me``
+(GET /polls/{early}/votes/me), ``cast`` (POST a vote in the late poll). Per route and
+backend: ``RESULT scale-<route>-<backend>`` (HTTP) and ``scale-<route>-<backend>-direct``,
+ratio = median at 10k / median at 1M, target 0.5 (flat within 2x); on MySQL ``RESULT
+scale-rows-<route>``, ratio = 1 / max(1, rows at 1M / rows at 10k), target 0.5. A route that
+takes long (it reads the log) is sampled at least 3 times, then until it has used ``--budget``
+seconds.
+
+A time-travel route (:data:`TIME_TRAVEL`) asks :data:`OFFSETS` positions (``?at``: their
+events' times) spread evenly over a checkpoint window (the early poll) or the late poll's life,
+at the same offsets within their windows at both sizes, request ``i`` the ``i % OFFSETS``-th,
+in whole rounds: the rows such a request reads depend on where its position falls in its
+window, not on the log's length, so one alignment against another would measure alignments,
+not growth.
 
     python bench/scale.py [--events 1000000] [--baseline-events 10000] [--repeats 7]
                           [--budget 60] [--only sqlite|mysql] [--smoke]
@@ -79,6 +88,7 @@ from _common import (
 from _web import ServeProcess
 from eventsourcing.persistence import StoredEvent, Tracking
 
+from projections.checkpoints import WINDOW, complete_upto
 from projections.events import TIMESTAMP
 from vote_domain import EventStore, Poll, Voter, VotingService, ballot_id_for, connect, mapper
 from vote_domain.codec import read_fields
@@ -106,6 +116,14 @@ ROUTES = (
     "cast",
 )
 """The routes timed, as named in the RESULT lines (``bench/all.py`` lists them too)."""
+TIME_TRAVEL = (
+    "results-at-early",
+    "results-at-late",
+    "results-position-early",
+    "results-position-late",
+)
+OFFSETS = 8
+"""Targets of a time-travel route, spread over a checkpoint window (or the late poll's life)."""
 TARGET = 0.5
 RATE = 300
 """Events per second of log time."""
@@ -140,6 +158,8 @@ class Log:
     late: str
     polls: list[str]
     voters: Voters
+    late_created: int = 0
+    """The position of the late poll's creation (the first event's is 1)."""
     early_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -214,7 +234,7 @@ def make_log(events: int, repeats: int, seed: int = 11) -> tuple[Log, Iterator[S
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
     voters = Voters(
-        [subject() for _ in range(repeats)],
+        [subject() for _ in range(max(requests(r, repeats) for r in ROUTES))],
         [subject() for _ in range(repeats)],
         [subject() for _ in range(repeats)],
     )
@@ -226,7 +246,8 @@ def make_log(events: int, repeats: int, seed: int = 11) -> tuple[Log, Iterator[S
     ids = [p.id for p in polls] + [early.id]
     counts = {pid: dict.fromkeys(OPTIONS, 0) for pid in [*ids, late.id]}
     everyone = voters.readers + voters.http_casters + voters.direct_casters
-    fixed = 2 + POLLS + len(everyone) + len(voters.readers) + LATE_BALLOTS
+    # (and the registrations before the late poll: half a window on average)
+    fixed = 2 + POLLS + len(everyone) + len(voters.readers) + LATE_BALLOTS + WINDOW // 2
     log = Log(
         events=0,
         early=str(early.id),
@@ -235,7 +256,7 @@ def make_log(events: int, repeats: int, seed: int = 11) -> tuple[Log, Iterator[S
         voters=voters,
     )
 
-    def stream() -> Iterator[StoredEvent]:
+    def body() -> Iterator[StoredEvent]:
         yield m.to_stored_event(early.collect_events()[0])
         for p in polls:
             yield m.to_stored_event(p.collect_events()[0])
@@ -246,8 +267,23 @@ def make_log(events: int, repeats: int, seed: int = 11) -> tuple[Log, Iterator[S
             yield t.make(t.cast, ballot, 1, early.id, voter_id_for(s), "Red", "")
             counts[early.id]["Red"] += 1
         yield from _ballots(rng, max(1, events - fixed), ids, weights, t, counts)
+
+    def stream() -> Iterator[StoredEvent]:
+        written = 0
+        for event in body():
+            yield event
+            written += 1
+        late_rng = random.Random(seed + 1)  # the same ballots at every size
+        late_ballots = list(_ballots(late_rng, LATE_BALLOTS, [late.id], [1.0], t, counts))
+        # Positions run 1, 2, ... in log order: registrations until a window ends halfway
+        # through the late poll's ballots.
+        for _ in range(-(written + 1 + len(late_ballots) // 2) % WINDOW):
+            s = subject()
+            yield m.to_stored_event(Voter.register(s, s[:8]).collect_events()[0])
+            written += 1
+        log.late_created = written + 1
         yield m.to_stored_event(late.collect_events()[0])
-        yield from _ballots(rng, LATE_BALLOTS, [late.id], [1.0], t, counts)
+        yield from late_ballots
         log.early_counts = counts[early.id]
 
     return log, stream()
@@ -337,30 +373,37 @@ class Targets:
     """Where each route's requests go in one database."""
 
     log: Log
-    early_position: int
-    early_at: str
-    late_position: int
-    late_at: str
+    early_positions: list[int]
+    early_times: list[str]
+    late_positions: list[int]
+    late_times: list[str]
 
 
 async def targets(url: str, log: Log) -> Targets:
-    """The positions and times the time-travel routes ask for: the early poll at 90% of the
-    log, the late one at its end."""
+    """The positions and times the time-travel routes ask for (OFFSETS of each): the early
+    poll's over the checkpoint window at 90% of the log, the late one's over its life."""
     async with connect(url) as store:
         top = await store.max_notification_id() or 0
-        early = max(1, top * 9 // 10)
+        (created,) = await store.select_notifications(log.late_created, 1)
+        if str(created.originator_id) != log.late:
+            raise SystemExit(f"position {log.late_created} is not the late poll's creation")
+        base = complete_upto(top * 9 // 10)
+        # (min: a log shorter than two windows, --smoke's)
+        early = [min(top, base + k * WINDOW // OFFSETS) for k in range(OFFSETS)]
+        late = [top - k * (top - log.late_created) // OFFSETS for k in range(OFFSETS)]
 
         async def time_at(position: int) -> str:
             (n,) = await store.select_notifications(position, 1)
             (when,) = read_fields(n.state, [TIMESTAMP])
             return str(when.isoformat())
 
-        return Targets(log, early, await time_at(early), top, await time_at(top))
+        early_times = [await time_at(p) for p in early]
+        return Targets(log, early, early_times, late, [await time_at(p) for p in late])
 
 
 def request(route: str, t: Targets, i: int, *, direct: bool) -> Request:
     """Request ``i`` of ``route``."""
-    log, reader = t.log, t.log.voters.readers[i]
+    log, reader, k = t.log, t.log.voters.readers[i], i % OFFSETS
     early, late = f"/polls/{log.early}", f"/polls/{log.late}"
     match route:
         case "polls":
@@ -370,14 +413,16 @@ def request(route: str, t: Targets, i: int, *, direct: bool) -> Request:
         case "results":
             return Request("GET", f"{early}/results", subject=reader)
         case "results-at-early":
-            return Request("GET", f"{early}/results", f"at={quote(t.early_at)}", subject=reader)
+            query = f"at={quote(t.early_times[k])}"
+            return Request("GET", f"{early}/results", query, subject=reader)
         case "results-at-late":
-            return Request("GET", f"{late}/results", f"at={quote(t.late_at)}", subject=reader)
+            query = f"at={quote(t.late_times[k])}"
+            return Request("GET", f"{late}/results", query, subject=reader)
         case "results-position-early":
-            query = f"position={t.early_position}"
+            query = f"position={t.early_positions[k]}"
             return Request("GET", f"{early}/results", query, subject=reader)
         case "results-position-late":
-            query = f"position={t.late_position}"
+            query = f"position={t.late_positions[k]}"
             return Request("GET", f"{late}/results", query, subject=reader)
         case "votes-me":
             return Request("GET", f"{early}/votes/me", subject=reader)
@@ -418,14 +463,36 @@ Sample = Callable[[int], Awaitable[float | None]]
 """Send request ``i``; its seconds (None: the size had no such request)."""
 
 
-async def sampled(sizes: list[Sample], repeats: int, budget: float) -> list[list[float]]:
-    """Samples of each size, alternating: ``repeats`` each, or fewer (at least MIN_SAMPLES)
-    once ``budget`` seconds have gone."""
-    samples: list[list[float]] = [[] for _ in sizes]
+def round_of(route: str) -> int:
+    """The requests of one round of ``route``'s targets."""
+    return OFFSETS if route in TIME_TRAVEL else 1
+
+
+def requests(route: str, repeats: int) -> int:
+    """How many requests ``route`` makes unless cut short: ``repeats`` rounded up to whole
+    rounds."""
+    return -(-repeats // round_of(route)) * round_of(route)
+
+
+def schedule(route: str, repeats: int, budget: float) -> Iterator[int]:
+    """The numbers of ``route``'s requests: :func:`requests` of them, or fewer (at least
+    MIN_SAMPLES, a time-travel route whole rounds of at least one) once ``budget`` seconds
+    have gone since the first."""
+    step = round_of(route)
     started = time.perf_counter()
-    for i in range(repeats):
-        if i >= MIN_SAMPLES and time.perf_counter() - started > budget:
-            break
+    for i in range(requests(route, repeats)):
+        over = time.perf_counter() - started > budget
+        if over and i >= max(MIN_SAMPLES, step) and i % step == 0:
+            return
+        yield i
+
+
+async def sampled(
+    sizes: list[Sample], route: str, repeats: int, budget: float
+) -> list[list[float]]:
+    """Samples of each size, alternating, as :func:`schedule` numbers them."""
+    samples: list[list[float]] = [[] for _ in sizes]
+    for i in schedule(route, repeats, budget):
         for k, sample in enumerate(sizes):
             took = await sample(i)
             if took is not None:
@@ -479,7 +546,7 @@ async def time_http(
     await sizes[-1].check()
     out = {}
     for route in ROUTES:
-        out[route] = await sampled([partial(s.send, route) for s in sizes], repeats, budget)
+        out[route] = await sampled([partial(s.send, route) for s in sizes], route, repeats, budget)
     for s in sizes:
         await s.client.aclose()
     return out
@@ -520,10 +587,7 @@ async def time_direct(url: str, t: Targets, tokens: Tokens, repeats: int, budget
         for route in ROUTES:
             seconds: list[float] = []
             rows: list[int] = []
-            started = time.perf_counter()
-            for i in range(repeats):
-                if i >= MIN_SAMPLES and time.perf_counter() - started > budget:
-                    break
+            for i in schedule(route, repeats, budget):
                 r = request(route, t, i, direct=True)
                 route_key, params, _ = table.match(r.method, r.path)
                 event = api_event(
