@@ -233,8 +233,8 @@ async def checkpoint_for(
 ) -> Checkpoint | None:
     """A checkpoint of ``poll_id`` at or below ``position`` whose last event happened at or
     before ``settled_before`` (each bound optional), the latest such by each bound: three
-    single-row index reads at most. Under the clock-skew bound the caller assumes, every
-    event of a checkpoint happened before its last one's time plus the skew."""
+    single-row index reads at most. As the stores enforce (:mod:`vote_domain.stores.stamps`),
+    every event of a checkpoint happened before its last one's time plus TIME_DISORDER."""
     candidates: list[int] = []
     bounds = ((sql.checkpoint_by_position(set_name), position),
               (sql.checkpoint_by_time(set_name), settled_before))  # fmt: skip

@@ -1,21 +1,21 @@
 """Reading tallies: the current ones from the active set, and any poll's as of the past.
 
 Time travel (:func:`tally_at`) starts from the poll's latest tally checkpoint at or before
-the asked position, and whose last event is :data:`CLOCK_SKEW` before the asked time
+the asked position, and whose last event is :data:`TIME_DISORDER` before the asked time
 (:mod:`projections.checkpoints`: at most three single-row index reads), and folds the poll's
 events after it, read from the store's group index (:meth:`EventStore.select_group`): fewer
 than the bound that module states, plus those the projector has not checkpointed yet, plus
--- for a time -- the poll's events within :data:`CLOCK_SKEW` around it; never another poll's
-events, so the cost does not grow with the log. It gives exactly what :func:`fold_tally_at`
-gives, the reference fold of the log from the poll's creation (kept as the oracle of the
-property tests), as long as event times run out of position order by less than
-:data:`CLOCK_SKEW`, which both assume.
+-- for a time -- the poll's events within :data:`TIME_DISORDER` around it; never another
+poll's events, so the cost does not grow with the log. It gives exactly what
+:func:`fold_tally_at` gives, the reference fold of the log from the poll's creation (kept as
+the oracle of the property tests), because event times run out of position order by less
+than :data:`~vote_domain.stores.stamps.TIME_DISORDER` (5 s), a bound every store enforces.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from projections.apply import read_tallies
@@ -34,6 +34,7 @@ from projections.schema import active_set, sql_for
 from projections.tally import Tally
 from vote_domain.codec import read_fields
 from vote_domain.stores import EventStore
+from vote_domain.stores.stamps import TIME_DISORDER
 
 __all__ = [
     "all_tallies",
@@ -44,9 +45,6 @@ __all__ = [
     "tally_at",
 ]
 
-# How far event timestamps may run out of position order (commit order differs from the
-# order in which clocks were read by at most the length of a write transaction).
-CLOCK_SKEW = timedelta(minutes=5)
 LAST_POSITION = 2**63 - 1
 PAGE = 2000
 
@@ -88,7 +86,7 @@ async def _time_of(store: EventStore, position: int) -> tuple[int, str] | None:
 
 async def position_at(store: EventStore, when: datetime) -> int:
     """The highest position whose event happened at or before ``when`` (0 if none), found by
-    bisecting the log on event times (which follow positions up to the clock skew)."""
+    bisecting the log on event times (which follow positions within TIME_DISORDER)."""
     target = as_of_text(when)
     high = await store.max_notification_id()
     if not high:
@@ -131,13 +129,13 @@ async def tally_at(
     if position is not None:
         position = min(position, LAST_POSITION)  # (no log holds more)
     cutoff = as_of_text(at) if at is not None else None
-    # Past this time every event happened after ``at`` (the clock skew bound).
-    horizon = as_of_text(at + CLOCK_SKEW) if at is not None else None
+    # Past this time every event happened after ``at`` (the time disorder bound).
+    horizon = as_of_text(at + TIME_DISORDER) if at is not None else None
     sql = sql_for(store)
     async with store.transaction() as tx:
         name = await active_set(tx, sql)
-        # A checkpoint whose last event is a skew before ``at`` holds no event after ``at``.
-        settled = as_of_text(at - CLOCK_SKEW) if at is not None else None
+        # A checkpoint whose last event is TIME_DISORDER before ``at`` holds no event after ``at``.
+        settled = as_of_text(at - TIME_DISORDER) if at is not None else None
         checkpoint = await checkpoint_for(
             tx, sql, name, pid, position=position, settled_before=settled
         )
@@ -178,11 +176,11 @@ async def fold_tally_at(
     created = decode(stream[0].topic, pid, 1, stream[0].state) if stream else None
     if created is None or created.kind != CREATED:
         return None
-    start = await position_at(store, datetime.fromisoformat(created.timestamp) - CLOCK_SKEW)
+    start = await position_at(store, datetime.fromisoformat(created.timestamp) - TIME_DISORDER)
     cutoff = as_of_text(at) if at is not None else None
     stop = position
     if at is not None:
-        bound = await position_at(store, at + CLOCK_SKEW)
+        bound = await position_at(store, at + TIME_DISORDER)
         stop = bound if stop is None else min(stop, bound)
     # Ballot events name their poll in the one field the counting rule reads it from.
     needles = {f.marker(poll_uuid) for f in POLL.values()}

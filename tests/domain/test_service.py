@@ -15,11 +15,13 @@ from vote_domain import (
     PollClosed,
     PollNotFound,
     ResultsHidden,
+    Unavailable,
     ValidationFailed,
     VotingService,
     ballot_id_for,
     voter_id_for,
 )
+from vote_domain.stores import stamps
 
 
 @pytest.fixture
@@ -282,3 +284,19 @@ async def test_list_ballots_reads_the_voters_ballots_in_the_polls_named(votes):
         await votes.list_ballots(subject, [uuid4() for _ in range(101)])
     with pytest.raises(ValidationFailed):
         await votes.list_ballots(subject, ["not-a-poll-id"])
+
+
+async def test_a_vote_the_store_refuses_as_stale_is_unavailable_and_writes_nothing(
+    votes, store, monkeypatch
+):
+    """An append whose events waited past the stamp limit (vote_domain.stores.stamps) is
+    refused by the store: the caller is told to retry, and the log is unchanged."""
+    poll = await open_poll(votes)
+    subject = await registered(votes)
+    before = await log_snapshot(store)
+    monkeypatch.setattr(stamps, "STAMP_LIMIT", timedelta(0))
+    with pytest.raises(Unavailable):
+        await votes.cast_vote(poll.id, subject, "Red")
+    assert await log_snapshot(store) == before
+    monkeypatch.undo()
+    assert (await votes.cast_vote(poll.id, subject, "Red")).outcome == "cast"

@@ -27,6 +27,7 @@ from vote_domain.stores import EventStore, Grouping, Migration
 
 from .contract_concurrent import ConcurrentCallsContract
 from .contract_reads import GroupReadsContract, ReadsContract
+from .contract_stamps import StampsContract
 
 
 def event(originator_id: UUID | str, version: int, topic: str = "topic1") -> StoredEvent:
@@ -37,7 +38,9 @@ class _Rollback(Exception):
     """Raised inside a transaction to roll it back."""
 
 
-class EventStoreContract(ConcurrentCallsContract, ReadsContract, GroupReadsContract):
+class EventStoreContract(
+    ConcurrentCallsContract, ReadsContract, GroupReadsContract, StampsContract
+):
     """Every :class:`EventStore` method's semantics.
 
     A backend's test class says whether an append can commit while another transaction

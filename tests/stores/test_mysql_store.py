@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pymysql
 import pytest
 
-from vote_domain.stores import EventStore, MySQLEventStore
+from vote_domain.stores import EventStore, MySQLEventStore, stamps
+from vote_domain.stores.stamps import StaleAppend
 
 from .contract import EventStoreContract
+from .contract_stamps import stamped
 
 pytestmark = pytest.mark.mysql
 
@@ -30,6 +36,13 @@ class TestMySQLEventStore(EventStoreContract):
                 return
             await asyncio.sleep(0.01)
         raise AssertionError("the reader neither ended nor waited at the gate")
+
+    @asynccontextmanager
+    async def hold_appends(self, store: EventStore) -> AsyncIterator[None]:
+        """A transaction holds the append gate exclusively: appends wait at it."""
+        async with store.transaction() as tx:
+            await tx.execute("SELECT id FROM event_append_gate WHERE id = 1 FOR UPDATE")
+            yield
 
     async def connections_held(self, store: EventStore) -> int:
         """Connections the server has open on the store's database (it may take a moment to
@@ -76,3 +89,16 @@ def _gate_waiters(store: EventStore) -> int:
         return int(count)
     finally:
         admin.close()
+
+
+async def test_a_callers_transaction_committing_past_the_limit_is_refused(
+    mysql_store: MySQLEventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inserted fresh, but the caller's COMMIT comes after the limit: rolled back, refused."""
+    monkeypatch.setattr(stamps, "STAMP_LIMIT", timedelta(milliseconds=300))
+    oid = uuid4()
+    with pytest.raises(StaleAppend):
+        async with mysql_store.transaction() as tx:
+            await tx.insert_events([stamped(oid, 1)])
+            await asyncio.sleep(0.6)
+    assert await mysql_store.select_events(oid) == []

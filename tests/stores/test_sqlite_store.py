@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,9 @@ class TestSQLiteEventStore(EventStoreContract):
         assert isinstance(store, SQLiteEventStore)
         return files_open(store.path)
 
+    def hold_appends(self, store: EventStore) -> AbstractAsyncContextManager[None]:
+        return _writer_held(store)
+
 
 class TestInMemorySQLiteEventStore(EventStoreContract):
     @pytest.fixture
@@ -45,9 +49,19 @@ class TestInMemorySQLiteEventStore(EventStoreContract):
         yield store
         await store.close()
 
+    def hold_appends(self, store: EventStore) -> AbstractAsyncContextManager[None]:
+        return _writer_held(store)
+
     async def connections_held(self, store: EventStore) -> int:
         """The store's threads still alive (its one connection lives on its writer)."""
         return sum(t.name.startswith("sqlite-") for t in threading.enumerate())
+
+
+@asynccontextmanager
+async def _writer_held(store: EventStore) -> AsyncIterator[None]:
+    """A caller's transaction holds the writer thread (and the write lock): appends queue."""
+    async with store.transaction():
+        yield
 
 
 def test_paths_are_as_given(tmp_path: Path) -> None:

@@ -7,7 +7,15 @@ In a transaction of its own (``own_transaction``, the store's appends and append
     INSERT ...;                                   -- a request of one statement
     SAVEPOINT r1; INSERT ...; INSERT ...; RELEASE SAVEPOINT r1;   -- of several
     SAVEPOINT r2; INSERT ...; <tracking lock>; <tracking insert>; RELEASE SAVEPOINT r2;
-    ...; COMMIT
+    ...
+    COMMIT                                        -- sent once the inserts are answered
+
+The COMMIT goes in a round trip of its own because the stamps are checked in between
+(:mod:`vote_domain.stores.stamps`): a request whose events are too old already is refused
+before anything is sent, and if the server's answer comes too late for any request (a wait
+at the gate or for a row lock), the whole transaction is rolled back and each of its
+requests refused. A caller's transaction is checked the same way before its COMMIT
+(:class:`~vote_domain.stores.mysql.transaction.MySQLTransaction`).
 
 In a caller's open transaction (:class:`~vote_domain.stores.mysql.transaction.MySQLTransaction`)
 the same without ``START TRANSACTION`` and ``COMMIT``, and with the gate only the first time.
@@ -28,12 +36,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 import aiomysql
 import pymysql
 from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent, Tracking
 
+from vote_domain.stores import stamps
 from vote_domain.stores.mysql.errors import (
     DEADLOCK,
     DRIVER_ERRORS,
@@ -64,6 +75,11 @@ class Append:
     events: Sequence[StoredEvent]
     tracking: Tracking | None = None
 
+    @cached_property
+    def oldest(self) -> datetime | None:
+        """The oldest stamp among the events."""
+        return stamps.oldest_stamp(self.events)
+
     def steps(self, k: int) -> tuple[list[tuple[Step, str]], list[Any]]:
         """The statements of request ``k`` with what each is, and their parameters."""
         steps: list[tuple[Step, str]] = [("event", INSERT_EVENT) for _ in self.events]
@@ -84,16 +100,14 @@ class Append:
 Outcome = list[int] | BaseException
 
 
-def _batch(requests: Sequence[Append], first: int, *, commit: bool) -> tuple[str, list[Any]]:
-    """Requests ``first``.. (and the COMMIT), as one batch."""
+def _batch(requests: Sequence[Append], first: int) -> tuple[str, list[Any]]:
+    """Requests ``first``.., as one batch."""
     statements: list[str] = []
     params: list[Any] = []
     for k in range(first, len(requests)):
         steps, more = requests[k].steps(k)
         statements += [statement for _, statement in steps]
         params += more
-    if commit:
-        statements.append("COMMIT")
     return ";\n".join(statements), params
 
 
@@ -132,8 +146,21 @@ async def append(
 
     ``own_transaction``: in one durable transaction begun and committed here; otherwise in
     the connection's open transaction. ``take_gate``: take the shared append gate first (if
-    any request has events); a caller's transaction takes it once.
+    any request has events); a caller's transaction takes it once. A request whose events
+    are too old is refused unsent (:class:`~vote_domain.stores.stamps.StaleAppend`).
     """
+    refused = {k: e for k, r in enumerate(requests) if (e := stamps.refusal(r.oldest))}
+    sent = [r for k, r in enumerate(requests) if k not in refused]
+    outcomes = iter(await _append(conn, sent, own_transaction, take_gate) if sent else [])
+    return [refused[k] if k in refused else next(outcomes) for k in range(len(requests))]
+
+
+async def _append(
+    conn: aiomysql.Connection,
+    requests: Sequence[Append],
+    own_transaction: bool,
+    take_gate: bool,
+) -> list[Outcome]:
     head = [BEGIN] if own_transaction else []
     if take_gate and any(r.events for r in requests):
         head.append(GATE_SHARED)
@@ -144,7 +171,7 @@ async def append(
         # The next result is read already (True), to be read (False), or not sent (None).
         read_ahead: bool | None = None
         if head:
-            statement, params = _batch(requests, 0, commit=own_transaction)
+            statement, params = _batch(requests, 0)
             await cur.execute(";\n".join([*head, statement]), params)
             for _ in head[1:]:
                 await _next(cur)
@@ -155,7 +182,7 @@ async def append(
             step: Step = "event"
             try:
                 if read_ahead is None:  # a new batch from request k on
-                    statement, params = _batch(requests, k, commit=own_transaction)
+                    statement, params = _batch(requests, k)
                     if statement:
                         await cur.execute(statement, params)
                     read_ahead = bool(statement)
@@ -186,11 +213,20 @@ async def append(
                 continue
             outcomes.append(ids)
         if own_transaction:
-            if read_ahead is None:
-                await cur.execute("COMMIT")
-            else:
-                await _next(cur)  # the COMMIT
+            late = stamps.refusal(min(_oldest(requests, outcomes), default=None))
+            await cur.execute("ROLLBACK" if late else "COMMIT")
+            if late:
+                return [o if isinstance(o, BaseException) else late for o in outcomes]
     return outcomes
+
+
+def _oldest(requests: Sequence[Append], outcomes: Sequence[Outcome]) -> list[datetime]:
+    """The oldest stamp of each request that was inserted."""
+    return [
+        r.oldest
+        for r, o in zip(requests, outcomes, strict=True)
+        if r.oldest is not None and not isinstance(o, BaseException)
+    ]
 
 
 async def append_one(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import aiomysql
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent, Tracking
 
+from vote_domain.stores import stamps
 from vote_domain.stores._ids import MAX_POSITION
 from vote_domain.stores.base import Transaction
 from vote_domain.stores.mysql import sql
@@ -34,8 +36,11 @@ async def open_transaction(run: Runner) -> AsyncIterator[Transaction]:
                     await conn.rollback()
             raise
         txn.check_usable()
+        late = stamps.refusal(txn.oldest)
         with errors_translated():
-            await conn.commit()
+            await (conn.rollback() if late else conn.commit())
+        if late:
+            raise late
 
 
 class MySQLTransaction(Transaction):
@@ -45,6 +50,8 @@ class MySQLTransaction(Transaction):
         self._conn = conn
         self._gate_taken = False
         self.broken = False
+        self.oldest: datetime | None = None
+        """The oldest stamp of the events inserted (checked again before the COMMIT)."""
 
     def check_usable(self) -> None:
         if self.broken:
@@ -85,18 +92,18 @@ class MySQLTransaction(Transaction):
     ) -> Sequence[int]:
         self.check_usable()
         take_gate = bool(stored_events) and not self._gate_taken
+        request = Append(stored_events, tracking)
         try:
             with errors_translated():
                 ids = await append_one(
-                    self._conn,
-                    Append(stored_events, tracking),
-                    own_transaction=False,
-                    take_gate=take_gate,
+                    self._conn, request, own_transaction=False, take_gate=take_gate
                 )
         except OperationalError as e:
             self._note(e)
             raise
         self._gate_taken = self._gate_taken or take_gate
+        if request.oldest is not None:
+            self.oldest = min(self.oldest or request.oldest, request.oldest)
         return ids
 
     async def insert_tracking(self, tracking: Tracking) -> None:

@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
+from vote_domain.stores import stamps
 from vote_domain.stores._ids import decode_originator_id, encode_originator_id
 from vote_domain.stores._reads import GROUP_KEY_LENGTH, GROUP_PATH
 from vote_domain.stores.base import ForEach, LockConflict, Migration
@@ -134,7 +135,12 @@ def append(
 ) -> list[int]:
     """Insert ``stored_events`` (and ``tracking``) in the open transaction, under a savepoint:
     all of them and their ids, or none (the error raised). The store's one append path, for
-    its group commits and for callers' transactions alike."""
+    its group commits and for callers' transactions alike. Refused (StaleAppend) if the
+    events waited too long since their stamps (:mod:`vote_domain.stores.stamps`): checked
+    here, on the writer thread holding the write lock, right before the inserts."""
+    refused = stamps.refusal(stamps.oldest_stamp(stored_events))
+    if refused is not None:
+        raise refused
     conn.execute("SAVEPOINT append")
     try:
         ids: list[int] = []
