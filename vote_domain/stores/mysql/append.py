@@ -7,15 +7,14 @@ In a transaction of its own (``own_transaction``, the store's appends and append
     INSERT ...;                                   -- a request of one statement
     SAVEPOINT r1; INSERT ...; INSERT ...; RELEASE SAVEPOINT r1;   -- of several
     SAVEPOINT r2; INSERT ...; <tracking lock>; <tracking insert>; RELEASE SAVEPOINT r2;
-    ...
-    COMMIT                                        -- sent once the inserts are answered
+    ...; <stamp deadline>; COMMIT
 
-The COMMIT goes in a round trip of its own because the stamps are checked in between
-(:mod:`vote_domain.stores.stamps`): a request whose events are too old already is refused
-before anything is sent, and if the server's answer comes too late for any request (a wait
-at the gate or for a row lock), the whole transaction is rolled back and each of its
-requests refused. A caller's transaction is checked the same way before its COMMIT
-(:class:`~vote_domain.stores.mysql.transaction.MySQLTransaction`).
+The stamps are checked twice (:mod:`vote_domain.stores.stamps`): a request whose events are
+too old already is refused before anything is sent; and ``<stamp deadline>`` fails, on the
+server's clock, if the inserts ran after the batch's oldest stamp plus the limit (a wait at
+the gate or for a row lock), which stops the batch before its COMMIT: the transaction is
+rolled back and each of its requests refused. A caller's transaction is checked before its
+COMMIT instead (:class:`~vote_domain.stores.mysql.transaction.MySQLTransaction`).
 
 In a caller's open transaction (:class:`~vote_domain.stores.mysql.transaction.MySQLTransaction`)
 the same without ``START TRANSACTION`` and ``COMMIT``, and with the gate only the first time.
@@ -36,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -57,11 +56,13 @@ from vote_domain.stores.mysql.sql import (
     BEGIN,
     GATE_SHARED,
     INSERT_EVENT,
+    STAMP_DEADLINE,
     TRACKING_INSERT,
     TRACKING_LOCK,
     event_params,
     tracking_params,
 )
+from vote_domain.stores.stamps import StaleAppend
 
 __all__ = ["Append", "Outcome", "append"]
 
@@ -100,15 +101,33 @@ class Append:
 Outcome = list[int] | BaseException
 
 
-def _batch(requests: Sequence[Append], first: int) -> tuple[str, list[Any]]:
-    """Requests ``first``.., as one batch."""
+@dataclass(frozen=True)
+class _Tail:
+    """What ends a batch in a transaction of its own: the stamp deadline and the COMMIT."""
+
+    statements: tuple[str, ...] = ()
+    params: tuple[Any, ...] = ()
+
+    @classmethod
+    def of(cls, requests: Sequence[Append], own_transaction: bool) -> _Tail:
+        if not own_transaction:
+            return cls()
+        oldest = min((r.oldest for r in requests if r.oldest is not None), default=None)
+        if oldest is None:
+            return cls(("COMMIT",))
+        deadline = (oldest + stamps.STAMP_LIMIT).astimezone(UTC).replace(tzinfo=None)
+        return cls((STAMP_DEADLINE, "COMMIT"), (deadline,))
+
+
+def _batch(requests: Sequence[Append], first: int, tail: _Tail) -> tuple[str, list[Any]]:
+    """Requests ``first``.. and the tail, as one batch."""
     statements: list[str] = []
     params: list[Any] = []
     for k in range(first, len(requests)):
         steps, more = requests[k].steps(k)
         statements += [statement for _, statement in steps]
         params += more
-    return ";\n".join(statements), params
+    return ";\n".join([*statements, *tail.statements]), [*params, *tail.params]
 
 
 async def _next(cur: aiomysql.Cursor) -> None:
@@ -162,6 +181,7 @@ async def _append(
     take_gate: bool,
 ) -> list[Outcome]:
     head = [BEGIN] if own_transaction else []
+    tail = _Tail.of(requests, own_transaction)
     if take_gate and any(r.events for r in requests):
         head.append(GATE_SHARED)
     if not any(r.events or r.tracking for r in requests):
@@ -171,7 +191,7 @@ async def _append(
         # The next result is read already (True), to be read (False), or not sent (None).
         read_ahead: bool | None = None
         if head:
-            statement, params = _batch(requests, 0)
+            statement, params = _batch(requests, 0, tail)
             await cur.execute(";\n".join([*head, statement]), params)
             for _ in head[1:]:
                 await _next(cur)
@@ -182,7 +202,7 @@ async def _append(
             step: Step = "event"
             try:
                 if read_ahead is None:  # a new batch from request k on
-                    statement, params = _batch(requests, k)
+                    statement, params = _batch(requests, k, tail)
                     if statement:
                         await cur.execute(statement, params)
                     read_ahead = bool(statement)
@@ -212,21 +232,26 @@ async def _append(
                     read_ahead = False  # nothing left to send
                 continue
             outcomes.append(ids)
-        if own_transaction:
-            late = stamps.refusal(min(_oldest(requests, outcomes), default=None))
-            await cur.execute("ROLLBACK" if late else "COMMIT")
-            if late:
-                return [o if isinstance(o, BaseException) else late for o in outcomes]
+        if tail.statements and not await _commit(cur, tail, sent=read_ahead is not None):
+            late = StaleAppend("the inserts ran past the stamp limit; nothing was written")
+            return [o if isinstance(o, BaseException) else late for o in outcomes]
     return outcomes
 
 
-def _oldest(requests: Sequence[Append], outcomes: Sequence[Outcome]) -> list[datetime]:
-    """The oldest stamp of each request that was inserted."""
-    return [
-        r.oldest
-        for r, o in zip(requests, outcomes, strict=True)
-        if r.oldest is not None and not isinstance(o, BaseException)
-    ]
+async def _commit(cur: aiomysql.Cursor, tail: _Tail, *, sent: bool) -> bool:
+    """Read (or send, if not ``sent``) the tail's results: True if it committed; False if the
+    stamp deadline had passed, and the transaction is rolled back."""
+    try:
+        if sent:
+            await _next(cur)
+        else:
+            await cur.execute(";\n".join(tail.statements), list(tail.params))
+        if len(tail.statements) > 1:  # the deadline passed; now the COMMIT
+            await _next(cur)
+    except pymysql.err.IntegrityError:  # (only the deadline inserts a duplicate here)
+        await cur.execute("ROLLBACK")
+        return False
+    return True
 
 
 async def append_one(

@@ -69,6 +69,10 @@ EVENTS_MIGRATIONS: tuple[Migration, ...] = (
 BEGIN = "START TRANSACTION"
 GATE_SHARED = "SELECT id INTO @votes_gate FROM event_append_gate WHERE id = 1 LOCK IN SHARE MODE"
 GATE_EXCLUSIVE = "SELECT id FROM event_append_gate WHERE id = 1 FOR UPDATE"
+# Sent after an append's inserts and before its COMMIT: past the deadline (the oldest stamp
+# plus the stamp limit, UTC) it inserts the gate's one row again, a duplicate key (1062) that
+# stops the batch before the COMMIT; before it, it inserts nothing and locks nothing.
+STAMP_DEADLINE = "INSERT INTO event_append_gate (id) SELECT 1 FROM DUAL WHERE UTC_TIMESTAMP(6) > %s"
 INSERT_EVENT = (
     "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
     " VALUES (%s, %s, %s, %s)"
