@@ -29,7 +29,7 @@ from typing import Final
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import OperationalError, StoredEvent
 
-from vote_domain.codec import read_fields, state_field
+from vote_domain.codec import state_field
 
 __all__ = ["CLOCK_ERROR", "STAMP_LIMIT", "TIME_DISORDER", "StaleAppend", "oldest_stamp", "refusal"]
 
@@ -51,7 +51,7 @@ class StaleAppend(OperationalError):
 
 def _stamp(state: bytes) -> datetime | None:
     try:
-        (when,) = read_fields(state, [_STAMP])
+        when = _STAMP.read(state)
     except (ValueError, TypeError, AttributeError):  # not JSON, or not an aggregate's event
         return None
     if not isinstance(when, datetime):
