@@ -48,6 +48,7 @@ __all__ = [
     "checkpoint_for",
     "complete_upto",
     "insert",
+    "position_after",
     "stored_checkpoints",
     "with_times",
 ]
@@ -252,6 +253,16 @@ async def checkpoint_for(
     # A checkpoint below one that meets a bound meets it too: its events are among that one's.
     rows = await tx.execute(sql.select_tally_checkpoint(set_name), (poll_id, min(candidates)))
     return Checkpoint.of_row(poll_id, rows[0]) if rows else None
+
+
+async def position_after(
+    tx: Transaction, sql: TallySQL, set_name: str, poll_id: str, horizon: str
+) -> int | None:
+    """The position of a checkpoint of ``poll_id`` whose last event happened after
+    ``horizon`` (one index read; None if none has yet): every event of the poll positioned
+    after it happened after ``horizon`` minus TIME_DISORDER, as the stores enforce."""
+    rows = await tx.execute(sql.checkpoint_after_time(set_name), (poll_id, horizon))
+    return int(rows[0][0]) if rows else None
 
 
 async def _advance(

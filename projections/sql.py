@@ -189,6 +189,15 @@ class TallySQL(ABC):
             " ORDER BY last_as_of DESC, position DESC LIMIT 1"
         )
 
+    def checkpoint_after_time(self, name: str) -> str:
+        """A checkpoint position of a poll whose last event happened after a time: the one
+        with the earliest such time (an index range read, one row)."""
+        return (
+            f"SELECT position FROM tally_{name}_checkpoints"
+            f" WHERE poll_id = {self.ph} AND last_as_of > {self.ph}"
+            " ORDER BY last_as_of, position LIMIT 1"
+        )
+
     def select_tally_checkpoint(self, name: str) -> str:
         return (
             "SELECT position, last_position, last_as_of, is_final, counts"

@@ -33,9 +33,9 @@ from vote_domain.codec import state_field
 
 __all__ = ["CLOCK_ERROR", "STAMP_LIMIT", "TIME_DISORDER", "StaleAppend", "oldest_stamp", "refusal"]
 
-STAMP_LIMIT: Final = timedelta(seconds=4)
+STAMP_LIMIT: Final = timedelta(seconds=2)
 """The longest an event may wait between its stamp and its insert."""
-CLOCK_ERROR: Final = timedelta(milliseconds=500)
+CLOCK_ERROR: Final = timedelta(milliseconds=250)
 """The most any writer's clock may be off (Amazon Time Sync keeps Lambda's within a
 millisecond; this leaves a wide margin)."""
 TIME_DISORDER: Final = STAMP_LIMIT + 2 * CLOCK_ERROR
