@@ -4,14 +4,15 @@ An event is stamped (its ``timestamp``) when its aggregate makes it, and gets it
 when a store inserts it. Every store refuses, writing nothing, an append whose oldest event
 was stamped more than :data:`STAMP_LIMIT` before the insert, as the writer's clock tells
 (:class:`StaleAppend`): SQLite checks in its writer thread holding the write lock, right
-before the inserts; MySQL checks once the server has answered the inserts and before it
-sends the COMMIT (a separate round trip), so a wait at the append gate or for a row lock
-counts too.
+before the inserts; MySQL checks before sending, and again on the server, by a statement
+between the inserts and the COMMIT that fails once the deadline has passed, so a wait at the
+append gate or for a row lock counts too (:mod:`vote_domain.stores.mysql.append`).
 
 Hence, for two committed events A and B with A's position below B's, A was inserted before
 B, and B was stamped at most STAMP_LIMIT before its insert; so A's stamp exceeds B's by less
-than STAMP_LIMIT plus twice the error of the writers' clocks (:data:`CLOCK_ERROR`: Lambda
-clocks follow the Amazon Time Sync Service; a local app has one clock). That is
+than STAMP_LIMIT plus twice the most any clock is off (:data:`CLOCK_ERROR`; the writers'
+and, for MySQL's check, the database server's: Lambda's and Aurora's follow the Amazon Time
+Sync Service; a local app has one clock). That is
 :data:`TIME_DISORDER`, the bound time travel relies on to find a time's events among
 positions (:mod:`projections.query`).
 
@@ -36,8 +37,8 @@ __all__ = ["CLOCK_ERROR", "STAMP_LIMIT", "TIME_DISORDER", "StaleAppend", "oldest
 STAMP_LIMIT: Final = timedelta(seconds=2)
 """The longest an event may wait between its stamp and its insert."""
 CLOCK_ERROR: Final = timedelta(milliseconds=250)
-"""The most any writer's clock may be off (Amazon Time Sync keeps Lambda's within a
-millisecond; this leaves a wide margin)."""
+"""The most a writer's or the database server's clock may be off (Amazon Time Sync keeps
+them well within a millisecond; this leaves a wide margin)."""
 TIME_DISORDER: Final = STAMP_LIMIT + 2 * CLOCK_ERROR
 """How far, at most, a committed event's time exceeds a later-positioned event's."""
 
