@@ -16,12 +16,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from projections import TallyProjector
+from projections.events import TIMESTAMP
 from vote_domain import VotingService
-from vote_domain.codec import mapper, topic
+from vote_domain.codec import mapper, read_fields, topic
 from vote_domain.model import Ballot
 from vote_domain.stores import EventStore, MySQLEventStore, SQLiteEventStore
 from votes.tallies import read_tally, read_totals
@@ -199,3 +201,28 @@ async def flat_under_unrelated_events(
     after[change] = await rows_read(store, lambda: change_vote("voter-5"), repeat=1)
     assert (await r.results(early.id, at=datetime.now(UTC))).counts == expected
     return {name: (before[name], after[name]) for name in before}
+
+
+async def seed_ballots_at_rate(
+    store: EventStore, poll_id: UUID, count: int, rate: float, start: datetime
+) -> list[datetime]:
+    """``count`` VoteCast events in poll ``poll_id``, each a new voter's, stamped ``1 / rate``
+    s apart from ``start`` in log order (one multi-row INSERT per 5,000, below the store's
+    append path, whose stamp check refuses old stamps); their times."""
+    template = mapper().to_stored_event(Ballot.cast(poll_id, uuid4(), "Yes").collect_events()[0])
+    (stamp,) = read_fields(template.state, [TIMESTAMP])
+    marker = TIMESTAMP.marker(stamp)
+    times = [start + timedelta(seconds=n / rate) for n in range(count)]
+    ph = "?" if store.dialect == "sqlite" else "%s"
+    insert = (
+        "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
+        f" VALUES ({ph}, 1, {ph}, {ph})"
+    )
+    for first in range(0, count, 5000):
+        rows = [
+            (str(uuid4()), VOTE_CAST, template.state.replace(marker, TIMESTAMP.marker(when), 1))
+            for when in times[first : first + 5000]
+        ]
+        async with store.transaction() as tx:
+            await tx.executemany(insert, rows)
+    return times

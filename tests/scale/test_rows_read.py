@@ -10,11 +10,21 @@ every event seeded here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from scale_rows import CountingSQLiteStore, flat_under_unrelated_events
+from scale_rows import (
+    CountingSQLiteStore,
+    Requests,
+    flat_under_unrelated_events,
+    rows_read,
+    seed_ballots_at_rate,
+)
 
+from projections import migrate, replay
+from projections.checkpoints import WINDOW
+from projections.query import fold_tally_at
 from vote_domain.stores import EventStore, MySQLEventStore
 
 UNRELATED = 20_000
@@ -72,3 +82,30 @@ async def test_a_poll_is_listed_once_its_creation_answered(
     finally:
         await writer_store.close()
         await reader_store.close()
+
+
+async def test_time_travel_in_a_busy_poll_reads_the_same_early_and_late(
+    counted_store: EventStore,
+) -> None:
+    """``?at`` in a poll taking 300 votes/s reads its events around the asked time only: a
+    time 35,000 votes into its history reads as many rows as one 5,000 votes in (the two
+    times at the same place in their checkpoint windows), where a fold from the poll's
+    creation would read seven times as many; both equal the reference fold."""
+    store = counted_store
+    await migrate(store)
+    r = Requests(store)
+    poll = await r.service.create_poll("admin", "Busy?", ["Yes", "No"])
+    start = datetime.now(UTC)  # (after the poll's creation, as the stores' bound requires)
+    times = await seed_ballots_at_rate(store, poll.id, 40_000, 300, start)
+    await replay(store)
+    first = await store.max_notification_id() or 0
+    first -= len(times) - 1  # the position of the first seeded ballot
+    offset = WINDOW // 2 - first % WINDOW
+    early, late = times[5 * WINDOW + offset], times[35 * WINDOW + offset]
+    rows = {}
+    for name, at in (("early", early), ("late", late)):
+        tally = await r.results(poll.id, at=at)
+        assert tally == await fold_tally_at(store, poll.id, at=at)
+        rows[name] = await rows_read(store, lambda at=at: r.results(poll.id, at=at))
+    print(store.dialect, rows)
+    assert rows["late"] == rows["early"] > 0, rows
