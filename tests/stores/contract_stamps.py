@@ -84,4 +84,5 @@ class StampsContract:
         with pytest.raises(StaleAppend):
             await waiting
         assert await store.select_events(oid) == []
+        monkeypatch.undo()
         assert await store.insert_events([stamped(oid, 1)])
