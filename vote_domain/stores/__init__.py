@@ -24,6 +24,7 @@ from vote_domain.stores.base import (
 )
 from vote_domain.stores.mysql import MySQLEventStore
 from vote_domain.stores.sqlite import SQLiteEventStore
+from vote_domain.stores.stamps import StaleAppend
 
 __all__ = [
     "EventGroup",
@@ -34,6 +35,7 @@ __all__ = [
     "Migration",
     "MySQLEventStore",
     "SQLiteEventStore",
+    "StaleAppend",
     "Transaction",
     "connect",
 ]
