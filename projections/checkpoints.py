@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from projections.events import TIMESTAMP, TallyEvent, as_of_text, decode_notifications, poll_key
-from projections.fold import WEIGHTS, LogFold, PollTally
+from projections.fold import LogFold, PollTally
 from projections.schema import active_set, sql_for
 from projections.sql import TallySQL
 from vote_domain.stores import EventGroup, EventStore, Transaction
@@ -164,10 +164,7 @@ class CheckpointFold(LogFold):
         for g in groups:
             pid = poll_key(g.key[0])
             self._enter(pid, window, g.count)
-            poll = self.polls.get(pid) or self.poll(pid)
-            for option, weight in zip(g.key[1:], WEIGHTS[g.topic], strict=True):
-                poll.count(option, weight * g.count)
-            poll.seen(g.last_position, None)
+            self.poll(pid).add(g)
         for event in poll_events:
             self.apply(event)
 

@@ -58,6 +58,13 @@ class PollTally:
         if position is not None and position > self.position:
             self.position, self.as_of = position, as_of
 
+    def add(self, group: EventGroup) -> None:
+        """Fold ballot events counted by the database (a group of :data:`BALLOT_GROUPINGS`:
+        the poll, then each option field); their time is not read."""
+        for option, weight in zip(group.key[1:], WEIGHTS[group.topic], strict=True):
+            self.count(option, weight * group.count)
+        self.seen(group.last_position, None)
+
     def ordinal(self, option: str) -> int | None:
         """The option's place among the poll's options, if the poll's creation was folded."""
         try:
@@ -108,10 +115,7 @@ class Tallies:
         """Fold ballot events counted by the database (:data:`BALLOT_GROUPINGS`); how many."""
         events = 0
         for g in groups:
-            poll = self.poll(poll_key(g.key[0]))
-            for option, weight in zip(g.key[1:], WEIGHTS[g.topic], strict=True):
-                poll.count(option, weight * g.count)
-            poll.seen(g.last_position, None)
+            self.poll(poll_key(g.key[0])).add(g)
             events += g.count
         return events
 

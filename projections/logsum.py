@@ -7,10 +7,10 @@ window of positions for the tally checkpoints (:meth:`EventStore.count_events` w
 rare poll events come back as notifications (``select_notifications`` with their topics) and
 are folded in Python; each poll's newest time in the range is read by position
 (:meth:`EventStore.field_values`). Consecutive ranges are summed at once, ``READERS`` at a
-time, each call on a connection of the store's own (its pool, its reader threads), and
-handed out in order. A range never passes the position the caller took from
-:meth:`EventStore.max_notification_id` (gap-safe), so nothing still being committed is
-summed.
+time (the next ones' counts begin as soon as one ends), each call on a connection of the
+store's own (its pool, its reader threads), and handed out in order. A range never passes
+the position the caller took from :meth:`EventStore.max_notification_id` (gap-safe), so
+nothing still being committed is summed.
 """
 
 from __future__ import annotations
@@ -50,22 +50,24 @@ class RangeSum(Tallies):
 
 
 async def _summed(
-    store: EventStore, after: int, upto: int, page_size: int, window: int
+    store: EventStore,
+    after: int,
+    upto: int,
+    page_size: int,
+    window: int,
+    counting: asyncio.Semaphore,
 ) -> RangeSum:
     d = RangeSum(after, upto)
-    d.groups = await store.count_events(after, upto, BALLOT_GROUPINGS, window=window)
-    if window:  # (for the checkpoints: the groups and poll events are what is wanted)
-        d.events = sum(g.count for g in d.groups)
-    else:
-        d.events = d.add_groups(d.groups)
+    async with counting:
+        d.groups = await store.count_events(after, upto, BALLOT_GROUPINGS, window=window)
+    d.events = d.add_groups(d.groups)
     position = after
     while position < upto:
         page = await store.select_notifications(
             position, page_size, upto, POLL_TOPICS, inclusive_of_start=False
         )
         for event in decode_notifications(page):
-            if not window:
-                d.apply(event)
+            d.apply(event)
             d.poll_events.append(event)
             d.events += 1
         if len(page) < page_size:
@@ -91,17 +93,21 @@ async def sum_log(
 ) -> AsyncIterator[RangeSum]:
     """The sums of (``after``, ``upto``] in consecutive ranges of ``size`` positions, in
     order, the last ending at ``upto``; the next ranges are summed meanwhile. With
-    ``per_window``, each range's groups are counted per window of that many positions too,
-    and only kept (:attr:`RangeSum.groups`, :attr:`RangeSum.poll_events`), not summed."""
+    ``per_window``, each range's groups (:attr:`RangeSum.groups`) are counted per window of
+    that many positions too, for the tally checkpoints."""
     todo = iter([(a, min(a + size, upto)) for a in range(after, upto, size)])
     window: deque[asyncio.Task[RangeSum]] = deque()
+    counting = asyncio.Semaphore(READERS)
 
     def start() -> None:
         r = next(todo, None)
         if r is not None:
-            window.append(asyncio.ensure_future(_summed(store, *r, page_size, per_window)))
+            summed = _summed(store, *r, page_size, per_window, counting)
+            window.append(asyncio.ensure_future(summed))
 
-    for _ in range(READERS):
+    # READERS ranges counted at once, and as many more waiting to be counted the moment one
+    # of those counts ends (not once its range's few other reads are done and handed out).
+    for _ in range(2 * READERS):
         start()
     try:
         while window:

@@ -17,13 +17,14 @@ brings over from the old set whatever the live projector applied that the new se
 a higher version there, read from the store), and points readers and the projector at the new
 set. The old set is kept, ``retired``, until dropped.
 
-Tally checkpoints (:mod:`projections.checkpoints`) are rebuilt before the swap by a second
-pass over the log (:func:`build_checkpoints`): the store counts each range per poll, option
-and window of positions, and a :class:`CheckpointFold` carries every poll's running tally
-through the windows in order and takes the checkpoints it passes. It is a pass of its own
-so that the tallies' rebuild stays the one grouped count per range it was; it costs about as
-much again as that rebuild on a log of many polls (a group per poll and window), and is
-re-run whole (inserting what is missing) by a replay that resumes.
+Tally checkpoints (:mod:`projections.checkpoints`) are rebuilt in the same pass, before the
+swap: the store counts each range per window of positions too (still one read of the range),
+the range's tallies are summed from those groups, and a :class:`CheckpointFold` carries every
+poll's running tally through the windows in order and takes the checkpoints it passes,
+written after the range's transaction. A replay that resumes first folds the part of the log
+already in its set for the checkpoints alone (:func:`build_checkpoints`, inserting what is
+missing). Without checkpoints (the live projector then writes them as polls get votes), a
+range is counted per poll and option only.
 """
 
 from __future__ import annotations
@@ -74,8 +75,11 @@ class ReplayResult:
     position: int
 
 
-async def _flush(store: EventStore, sql: TallySQL, name: str, batch: RangeSum) -> None:
-    """Write ``batch`` and the checkpoint (its end) in one transaction."""
+async def _flush(
+    store: EventStore, sql: TallySQL, name: str, batch: RangeSum, taken: list[Checkpoint]
+) -> None:
+    """Write ``batch`` and the checkpoint (its end) in one transaction, then the tally
+    checkpoints ``taken`` it completed."""
     counts, polls = batch.count_rows(), batch.poll_rows()
     async with store.transaction() as tx:
         if counts:
@@ -83,6 +87,7 @@ async def _flush(store: EventStore, sql: TallySQL, name: str, batch: RangeSum) -
         if polls:
             await tx.executemany(sql.upsert_polls(name, 1), polls)
         await tx.execute(sql.update_set(), ("building", batch.upto, name))
+    await insert(store, name, await with_times(store, taken))
 
 
 def _windows_of(fold: CheckpointFold, batch: RangeSum) -> list[Checkpoint]:
@@ -105,10 +110,12 @@ async def build_checkpoints(
     *,
     page_size: int = 5000,
     flush_every: int = 100_000,
+    fold: CheckpointFold | None = None,
 ) -> int:
     """Every tally checkpoint of the log up to ``upto`` (a gap-safe position) into set
-    ``name``, from grouped counts per window (see the module docstring); how many."""
-    fold = CheckpointFold()
+    ``name``, from grouped counts per window (see the module docstring); how many. ``fold``,
+    if given, is left as of ``upto``, to go on with the log after it."""
+    fold = CheckpointFold() if fold is None else fold
     written = 0
     window = checkpoint_rules.WINDOW
     async for part in sum_log(store, 0, upto, flush_every, page_size, per_window=window):
@@ -124,22 +131,29 @@ async def fold_into_set(
     page_size: int = 5000,
     flush_every: int = 100_000,
     progress: Progress | None = None,
+    checkpoints: CheckpointFold | None = None,
 ) -> tuple[int, int]:
     """Fold the log after set ``name``'s checkpoint into it, up to the end of the log as it
-    is now, ``flush_every`` positions per transaction; (events folded, new checkpoint)."""
+    is now, ``flush_every`` positions per transaction; (events folded, new checkpoint).
+    With ``checkpoints`` (a fold of the log up to that checkpoint), the tally checkpoints of
+    the part folded too, from the same grouped counts (counted per window)."""
     sql = sql_for(store)
     info = next(s for s in await list_sets(store) if s.name == name)
     start = position = info.checkpoint
     end = max(await store.max_notification_id() or 0, position)
     total = end - start
     events = 0
+    window = 0 if checkpoints is None else checkpoint_rules.WINDOW
     pending: asyncio.Task[None] | None = None
     try:
-        async for deltas in sum_log(store, position, end, flush_every, page_size):
+        async for deltas in sum_log(
+            store, position, end, flush_every, page_size, per_window=window
+        ):
+            taken = [] if checkpoints is None else _windows_of(checkpoints, deltas)
             # Written in the background while the next range is summed.
             if pending is not None:
                 await pending
-            pending = asyncio.create_task(_flush(store, sql, name, deltas))
+            pending = asyncio.create_task(_flush(store, sql, name, deltas, taken))
             position, events = deltas.upto, events + deltas.events
             if progress is not None:
                 progress(position - start, total)
@@ -188,18 +202,27 @@ async def replay(
     kept (``retired``)."""
     await migrate(store)
     name = await _target(store, into)
-    await create_set(store, name)
+    done = (await create_set(store, name)).checkpoint
+    fold = None
+    if checkpoints:  # those of the log a resumed build has folded already, then as it folds
+        fold = CheckpointFold()
+        await build_checkpoints(
+            store, name, done, page_size=page_size, flush_every=flush_every, fold=fold
+        )
     events, position = await fold_into_set(
-        store, name, page_size=page_size, flush_every=flush_every, progress=progress
+        store,
+        name,
+        page_size=page_size,
+        flush_every=flush_every,
+        progress=progress,
+        checkpoints=fold,
     )
     for _ in range(catch_up_passes):
         more, position = await fold_into_set(
-            store, name, page_size=page_size, flush_every=flush_every
+            store, name, page_size=page_size, flush_every=flush_every, checkpoints=fold
         )
         events += more
         if more < page_size:
             break
-    if checkpoints:
-        await build_checkpoints(store, name, position, page_size=page_size, flush_every=flush_every)
     replaced = await swap_in(store, name) if swap else None
     return ReplayResult(name, replaced, events, position)

@@ -91,23 +91,27 @@ class CountPlan:
     def groups(self, rows: Iterable[Sequence[Any]]) -> list[EventGroup]:
         """Rows ``(topic, [window end,] *field values, count, max position)`` as each
         grouping's groups."""
-        by_topic = {g.topic: g for g in self.groupings}
         index = {f.path: i for i, f in enumerate(self.fields)}
         skip = 2 if self.window else 1
-        merged: dict[tuple[str, int, tuple[Any, ...]], list[int]] = {}
+        # Per topic, its grouping's fields and where they sit in a row's values; and each
+        # distinct (values) decoded once (a poll's groups repeat in every window).
+        wanted = {g.topic: (g.fields, [index[f.path] for f in g.fields]) for g in self.groupings}
+        keys: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {t: {} for t in wanted}
+        merged: dict[tuple[str, int, tuple[Any, ...]], EventGroup] = {}
         for row in rows:
-            topic, values, count, last = row[0], row[skip:-2], row[-2], row[-1]
-            window = int(row[1]) if self.window else 0
-            grouping = by_topic[topic]
-            raw = [values[index[f.path]] for f in grouping.fields]
-            key = (topic, window, decoded(grouping.fields, raw))
-            found = merged.get(key)
-            if found is None:
-                merged[key] = [int(count), int(last)]
-            else:
-                found[0] += int(count)
-                found[1] = max(found[1], int(last))
-        return [EventGroup(t, k, n, last, w) for (t, w, k), (n, last) in merged.items()]
+            topic, values = row[0], tuple(row[skip:-2])
+            known = keys[topic]
+            key = known.get(values)
+            if key is None:
+                fields, at = wanted[topic]
+                key = known[values] = decoded(fields, [values[i] for i in at])
+            window = int(row[1]) if skip == 2 else 0
+            count, last = int(row[-2]), int(row[-1])
+            found = merged.get(group := (topic, window, key))
+            if found is not None:  # (rows that differ in fields this topic is not grouped by)
+                count, last = count + found.count, max(last, found.last_position)
+            merged[group] = EventGroup(topic, key, count, last, window)
+        return list(merged.values())
 
 
 def plan_count(groupings: Sequence[Grouping], window: int = 0) -> CountPlan:

@@ -46,7 +46,9 @@ def count_events(
     """See :meth:`EventStore.count_events`."""
     if not plan.topics or upto <= after:
         return []
-    return plan.groups(conn.execute(*count_statement(after, upto, plan)))
+    # Fetched whole, then grouped: grouping row by row as they are stepped held the GIL
+    # between steps, slowing a count running beside it on another reader (~15% of replay).
+    return plan.groups(conn.execute(*count_statement(after, upto, plan)).fetchall())
 
 
 def field_values(
