@@ -313,12 +313,28 @@ async def advance_polls(
     """After the live projector applied events up to position ``newest[poll]`` of each poll:
     the checkpoints of the active set those polls now complete; how many were written. A
     poll is looked at once its newest event is past a window end it has not been looked at
-    up to (``examined``, this process's memory of that, may be given); then its events since
-    its last checkpoint are read, up to the log's gap-safe end."""
+    up to (``examined``, this process's memory of that, may be given and shared by the
+    process's projectors: a batch claims its polls there before it reads anything, so
+    batches applied at once do not all read the same window); then its events since its
+    last checkpoint are read, up to that window end (at most the log's gap-safe end): a
+    projector catching up with a long log reads each window of a poll once, as it passes
+    it."""
     examined = {} if examined is None else examined
     wanted = {p: n for p, n in newest.items() if complete_upto(n) > examined.get(p, 0)}
     if not wanted:
         return 0
+    claimed = {p: examined.get(p, 0) for p in wanted}
+    examined.update({p: complete_upto(n) for p, n in wanted.items()})
+    try:
+        return await _advance_claimed(store, wanted, examined)
+    except BaseException:
+        examined.update(claimed)  # (looked at again by the next batch of those polls)
+        raise
+
+
+async def _advance_claimed(
+    store: EventStore, wanted: dict[str, int], examined: dict[str, int]
+) -> int:
     sql = sql_for(store)
     async with store.transaction() as tx:
         name = await active_set(tx, sql)
@@ -335,8 +351,9 @@ async def advance_polls(
     upto = await store.max_notification_id() or 0  # gap-safe: windows below it are final
     written = 0
     for pid in due:
-        written += await insert(store, name, await _advance(store, pid, last.get(pid), upto))
-        examined[pid] = complete_upto(upto)
+        reach = min(upto, wanted[pid])
+        examined[pid] = complete_upto(reach)
+        written += await insert(store, name, await _advance(store, pid, last.get(pid), reach))
     if len(examined) > 100_000:
         examined.clear()
     return written

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from eventsourcing.persistence import Notification
 
@@ -29,6 +30,8 @@ from vote_domain.stores.base import EventStore
 
 __all__ = ["TallyProjector"]
 
+_EXAMINED: WeakKeyDictionary[EventStore, dict[str, int]] = WeakKeyDictionary()
+
 
 class TallyProjector:
     """Keeps the active set of tally tables up to date from notifications of the log."""
@@ -40,7 +43,9 @@ class TallyProjector:
         self.publisher = publisher
         self.attempts = attempts
         self.sql = sql_for(store)
-        self._examined: dict[str, int] = {}  # per poll, the window end checkpoints reached
+        # Per poll, the window end its checkpoints were looked at up to: one memory for the
+        # projectors of a store in this process (see advance_polls).
+        self._examined = _EXAMINED.setdefault(store, {})
 
     async def process(self, notifications: Iterable[Notification | Any]) -> list[TallyUpdated]:
         """Apply one batch (in one transaction) and publish its updates; the updates."""
