@@ -37,7 +37,16 @@ from typing import Any
 
 import aiomysql
 import pymysql
-from _common import VoteLog, arguments, baseline, database, measured, mysql_params, result
+from _common import (
+    VoteLog,
+    arguments,
+    baseline,
+    database,
+    measured,
+    mysql_params,
+    result,
+    seed_log,
+)
 from _common import vote_log as make_log
 from eventsourcing.persistence import Notification
 
@@ -259,8 +268,7 @@ async def one_run(
         options = {"pool_size": concurrency + 2} if backend == "mysql" else {}
         async with connect(url, **options) as store:
             await migrate(store)
-            for i in range(0, len(log.events), 1000):
-                await store.insert_events(log.events[i : i + 1000])
+            await seed_log(store, log.events)
             notes = [n async for page in store.iter_notifications(page_size=5000) for n in page]
             batches = deliveries(notes, batch, seed=batch)
             run.delivered = sum(len(b) for b in batches)

@@ -33,7 +33,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiomysql
-from _common import VoteLog, arguments, baseline, database, measured, mysql_params, result
+from _common import (
+    VoteLog,
+    arguments,
+    baseline,
+    database,
+    measured,
+    mysql_params,
+    result,
+    seed_log,
+)
 from _common import vote_log as make_log
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
@@ -158,8 +167,7 @@ async def bench(backend: str, server: str, log: VoteLog) -> None:
         async with connect(url) as store:
             started = time.perf_counter()
             await store.migrate()
-            for i in range(0, n, PAGE):
-                await store.insert_events(log.events[i : i + PAGE])
+            await seed_log(store, log.events)
             print(f"seeded {n:,} events in {time.perf_counter() - started:.1f} s", flush=True)
             upto = await store.max_notification_id() or 0
             statement = fold_statement(store)

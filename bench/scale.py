@@ -75,12 +75,15 @@ from urllib.parse import quote
 import httpx
 import jwt
 from _common import (
+    INSERTS_PER_COMMIT,
     OPTION_WEIGHTS,
     OPTIONS,
+    ROWS_PER_INSERT,
     _Templates,
     arguments,
     baseline,
     database,
+    insert_rows,
     measured,
     result,
     zipf,
@@ -93,7 +96,6 @@ from projections.events import TIMESTAMP
 from vote_domain import EventStore, Poll, Voter, VotingService, ballot_id_for, connect, mapper
 from vote_domain.codec import read_fields
 from vote_domain.model import voter_id_for
-from vote_domain.stores._ids import encode_originator_id
 from votes import bootstrap
 from votes.http.api import handle
 from votes.http.openapi import routes
@@ -130,8 +132,6 @@ RATE = 300
 POLLS = 10
 LATE_BALLOTS = 200
 CHANGED, RETRACTED = 0.2, 0.05
-ROWS_PER_INSERT = 1000
-INSERTS_PER_COMMIT = 20
 MIN_SAMPLES = 3
 VOTES = str(Path(sys.executable).parent / "votes")
 
@@ -292,15 +292,6 @@ def make_log(events: int, repeats: int, seed: int = 11) -> tuple[Log, Iterator[S
 # -- seeding -------------------------------------------------------------------------------
 
 
-def insert_statement(dialect: str, rows: int) -> str:
-    """A multi-row INSERT of ``rows`` events, with the columns of the stores' own INSERT."""
-    ph = "(?, ?, ?, ?)" if dialect == "sqlite" else "(%s, %s, %s, %s)"
-    return (
-        "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
-        f" VALUES {', '.join([ph] * rows)}"
-    )
-
-
 def migrate(url: str) -> None:
     """The app's schema, whatever its version: ``votes db migrate``."""
     subprocess.run([VOTES, "db", "migrate", "--database", url], check=True, capture_output=True)
@@ -311,35 +302,23 @@ async def seed(url: str, events: Iterator[StoredEvent], total: int) -> int:
     bus past them (``votes replay`` projects them next); the number written."""
     clock = _Clock(total)
     async with connect(url) as store:
-        full = insert_statement(store.dialect, ROWS_PER_INSERT)
         batch: list[StoredEvent] = []
         written = 0
+        step = ROWS_PER_INSERT * INSERTS_PER_COMMIT
 
-        async def flush(chunks: list[list[StoredEvent]]) -> None:
+        async def flush(events: list[StoredEvent]) -> None:
             async with store.transaction() as tx:
-                for chunk in chunks:
-                    sql = full if len(chunk) == ROWS_PER_INSERT else None
-                    sql = sql or insert_statement(store.dialect, len(chunk))
-                    params = [
-                        v
-                        for s in chunk
-                        for v in (
-                            encode_originator_id(s.originator_id),
-                            s.originator_version,
-                            s.topic,
-                            s.state,
-                        )
-                    ]
-                    await tx.execute(sql, params)
+                for i in range(0, len(events), ROWS_PER_INSERT):
+                    await insert_rows(tx, store.dialect, events[i : i + ROWS_PER_INSERT])
 
         for event in events:
             batch.append(clock.stamp(event))
-            if len(batch) == ROWS_PER_INSERT * INSERTS_PER_COMMIT:
-                await flush([batch[i : i + ROWS_PER_INSERT] for i in range(0, len(batch), 1000)])
+            if len(batch) == step:
+                await flush(batch)
                 written += len(batch)
                 batch = []
         if batch:
-            await flush([batch[i : i + ROWS_PER_INSERT] for i in range(0, len(batch), 1000)])
+            await flush(batch)
             written += len(batch)
         # `votes serve`'s in-process bus would otherwise start by reading the whole log to
         # reach the position the replay below projects it to.
